@@ -1,0 +1,93 @@
+package dev.bkd.core.testing;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The one way tests reach the shared reference data ({@code ../shared/reference/sd-tiny}).
+ * It is located by walking up from the working directory (or set with {@code -Dbkd.reference=DIR} /
+ * {@code BKD_REFERENCE}); a missing folder fails loudly instead of skipping tests.
+ */
+public final class RefData {
+    private static final String REL = "shared/reference/sd-tiny";
+    private static Path root;
+
+    private RefData() {}
+
+    /** The sd-tiny reference folder. */
+    public static synchronized Path root() {
+        if (root == null) {
+            root = locate();
+        }
+        return root;
+    }
+
+    private static Path locate() {
+        String override = System.getProperty("bkd.reference", System.getenv("BKD_REFERENCE"));
+        if (override != null && !override.isBlank()) {
+            Path p = Path.of(override).toAbsolutePath();
+            if (Files.isRegularFile(p.resolve("README.md"))) {
+                return p;
+            }
+            throw new IllegalStateException("bkd.reference / BKD_REFERENCE points to " + p
+                    + " but it has no README.md: expected the sd-tiny reference folder");
+        }
+        Path start = Path.of("").toAbsolutePath();
+        for (Path dir = start; dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve(REL);
+            if (Files.isRegularFile(candidate.resolve("README.md"))) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("Reference data not found: no " + REL
+                + " in any parent of " + start
+                + ". Tests need ../shared/reference/sd-tiny next to the project root"
+                + " (or -Dbkd.reference=DIR).");
+    }
+
+    /** The tiny SD1.x pipeline folder ({@code models/}). */
+    public static Path models() {
+        return root().resolve("models");
+    }
+
+    /** A file under {@code ref/}. */
+    public static Path ref(String name) {
+        Path p = root().resolve("ref").resolve(name);
+        if (!Files.exists(p)) {
+            throw new IllegalStateException("Reference file missing: " + p);
+        }
+        return p;
+    }
+
+    /** All tensors of a reference safetensors file, by name, attached to {@code manager}. */
+    public static Map<String, NDArray> load(Path file, NDManager manager) {
+        try (InputStream in = Files.newInputStream(file)) {
+            NDList list = NDList.decode(manager, in);
+            Map<String, NDArray> out = new LinkedHashMap<>();
+            for (NDArray a : list) {
+                out.put(a.getName(), a);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + file, e);
+        }
+    }
+
+    /** Max absolute difference of two arrays of the same shape, in double. */
+    public static double maxAbsDiff(NDArray a, NDArray b) {
+        if (!a.getShape().equals(b.getShape())) {
+            throw new AssertionError("shape " + a.getShape() + " != " + b.getShape());
+        }
+        return a.toType(ai.djl.ndarray.types.DataType.FLOAT64, false)
+                .sub(b.toType(ai.djl.ndarray.types.DataType.FLOAT64, false))
+                .abs().max().getDouble();
+    }
+}
