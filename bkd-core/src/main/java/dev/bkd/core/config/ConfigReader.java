@@ -1,0 +1,269 @@
+package dev.bkd.core.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Typed, default-aware access to one JSON config object. Every getter records the field as known;
+ * {@link #extras()} returns the rest, so unknown harmless fields survive a load/save round trip.
+ * Errors name the file and the field ("unet/config.json: field `x` ...").
+ */
+public final class ConfigReader {
+    /** The one ObjectMapper for configs: pretty, sorted like diffusers writes them. */
+    public static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+
+    private final String label;
+    private final ObjectNode node;
+    private final Set<String> known = new HashSet<>();
+
+    public ConfigReader(String label, ObjectNode node) {
+        this.label = label;
+        this.node = node;
+    }
+
+    /** Reads {@code file}; the label in messages is its last two path segments (e.g. {@code unet/config.json}). */
+    public static ConfigReader read(Path file) {
+        String label = label(file);
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(label + ": file not found (" + file + ")");
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new ConfigException(label + ": not UTF-8 text");
+        } catch (IOException e) {
+            throw new ConfigException(label + ": cannot read: " + e.getMessage(), e);
+        }
+        return parse(label, text);
+    }
+
+    /** Parses JSON text that must hold one object. */
+    public static ConfigReader parse(String label, String text) {
+        JsonNode n;
+        try {
+            n = MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            JsonLocation loc = e.getLocation();
+            String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+            throw new ConfigException(label + ": invalid JSON" + where + ": " + e.getOriginalMessage(), e);
+        }
+        if (!(n instanceof ObjectNode o)) {
+            throw new ConfigException(label + ": expected a JSON object, found "
+                    + (n == null ? "nothing" : n.getNodeType().toString().toLowerCase()));
+        }
+        return new ConfigReader(label, o);
+    }
+
+    /** "unet/config.json" for ".../unet/config.json". */
+    public static String label(Path file) {
+        Path name = file.getFileName();
+        Path parent = file.toAbsolutePath().getParent();
+        if (name == null) {
+            return file.toString();
+        }
+        return parent == null || parent.getFileName() == null
+                ? name.toString()
+                : parent.getFileName() + "/" + name;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    public boolean has(String field) {
+        known.add(field);
+        JsonNode v = node.get(field);
+        return v != null && !v.isNull();
+    }
+
+    public JsonNode raw(String field) {
+        known.add(field);
+        return node.get(field);
+    }
+
+    public ConfigException error(String field, String problem) {
+        return new ConfigException(label + ": field `" + field + "` " + problem);
+    }
+
+    public String getString(String field, String def) {
+        JsonNode v = raw(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!v.isTextual()) {
+            throw error(field, "must be a string, found " + v);
+        }
+        return v.asText();
+    }
+
+    public int getInt(String field, int def) {
+        JsonNode v = raw(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw error(field, "must be an integer, found " + v);
+        }
+        return v.asInt();
+    }
+
+    /** Nullable integer (diffusers' {@code Optional[int]}). */
+    public Integer getIntOrNull(String field) {
+        return has(field) ? getInt(field, 0) : null;
+    }
+
+    public double getDouble(String field, double def) {
+        JsonNode v = raw(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!v.isNumber()) {
+            throw error(field, "must be a number, found " + v);
+        }
+        return v.asDouble();
+    }
+
+    public boolean getBool(String field, boolean def) {
+        JsonNode v = raw(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!v.isBoolean()) {
+            throw error(field, "must be true or false, found " + v);
+        }
+        return v.asBoolean();
+    }
+
+    public List<String> getStringList(String field, List<String> def) {
+        JsonNode v = raw(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!v.isArray()) {
+            throw error(field, "must be a list of strings, found " + v);
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : v) {
+            if (!e.isTextual()) {
+                throw error(field, "must be a list of strings, found element " + e);
+            }
+            out.add(e.asText());
+        }
+        return List.copyOf(out);
+    }
+
+    public int[] getIntList(String field, int[] def) {
+        JsonNode v = raw(field);
+        if (v == null || v.isNull()) {
+            return def == null ? null : def.clone();
+        }
+        if (!v.isArray()) {
+            throw error(field, "must be a list of integers, found " + v);
+        }
+        int[] out = new int[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode e = v.get(i);
+            if (!e.isIntegralNumber() || !e.canConvertToInt()) {
+                throw error(field, "must be a list of integers, found element " + e);
+            }
+            out[i] = e.asInt();
+        }
+        return out;
+    }
+
+    /**
+     * A field that diffusers accepts as an int or a per-block list, normalised to {@code n} entries.
+     * Returns null when absent and {@code def} is null.
+     */
+    public int[] getPerBlock(String field, Integer def, int n, String countField) {
+        JsonNode v = raw(field);
+        if (v == null || v.isNull()) {
+            if (def == null) {
+                return null;
+            }
+            int[] out = new int[n];
+            Arrays.fill(out, def);
+            return out;
+        }
+        if (v.isIntegralNumber()) {
+            int[] out = new int[n];
+            Arrays.fill(out, v.asInt());
+            return out;
+        }
+        int[] out = getIntList(field, null);
+        if (out.length != n) {
+            throw error(field, "has " + out.length + " entries but `" + countField + "` has " + n);
+        }
+        return out;
+    }
+
+    /** Fails when a field that would change the math has a value other than the supported one(s). */
+    public void requireOneOf(String field, Object... supported) {
+        JsonNode v = raw(field);
+        Object actual = v == null || v.isNull() ? null
+                : v.isTextual() ? v.asText()
+                : v.isBoolean() ? (Object) v.asBoolean()
+                : v.isIntegralNumber() ? (Object) v.asLong()
+                : v.isNumber() ? (Object) v.asDouble()
+                : v.toString();
+        if (v == null) {
+            return; // absent: the class default, which is what we support
+        }
+        for (Object s : supported) {
+            if (Objects.equals(normalise(s), actual)) {
+                return;
+            }
+        }
+        throw error(field, "= " + (v.isTextual() ? "\"" + v.asText() + "\"" : v.toString())
+                + " is not supported by bkd (supported: " + describe(supported) + ")");
+    }
+
+    private static Object normalise(Object s) {
+        if (s instanceof Integer i) {
+            return (long) i;
+        }
+        if (s instanceof Float f) {
+            return (double) f;
+        }
+        return s;
+    }
+
+    private static String describe(Object[] supported) {
+        List<String> parts = new ArrayList<>();
+        for (Object s : supported) {
+            parts.add(s == null ? "null" : s instanceof String ? "\"" + s + "\"" : s.toString());
+        }
+        return String.join(", ", parts);
+    }
+
+    /** Fields no getter asked for: kept verbatim and written back on save. */
+    public ObjectNode extras() {
+        ObjectNode out = MAPPER.createObjectNode();
+        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!known.contains(e.getKey())) {
+                out.set(e.getKey(), e.getValue().deepCopy());
+            }
+        }
+        return out;
+    }
+}
