@@ -1,0 +1,25 @@
+package dev.bkd.core.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
+
+/** torch.nn.Linear: weight (out, in), optional bias (out). */
+public class Linear extends Module {
+    public final int inFeatures;
+    public final int outFeatures;
+    public final boolean hasBias;
+
+    public Linear(int inFeatures, int outFeatures, boolean bias) {
+        this.inFeatures = inFeatures;
+        this.outFeatures = outFeatures;
+        this.hasBias = bias;
+        param("weight", Parameter.Type.WEIGHT, outFeatures, inFeatures);
+        if (bias) {
+            param("bias", Parameter.Type.BIAS, outFeatures);
+        }
+    }
+
+    public NDArray forward(NDArray x) {
+        return ai.djl.nn.core.Linear.linear(x, p("weight"), hasBias ? p("bias") : null).singletonOrThrow();
+    }
+}
