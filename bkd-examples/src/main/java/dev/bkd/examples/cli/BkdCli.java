@@ -1,0 +1,55 @@
+package dev.bkd.examples.cli;
+
+import dev.bkd.core.BkdException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code bkd} command line. */
+@Command(name = "bkd", mixinStandardHelpOptions = true, version = "bkd 0.1.0-SNAPSHOT",
+        description = "Load, run, prune and distill Stable Diffusion models on the JVM.",
+        subcommands = {InspectCommand.class, CommandLine.HelpCommand.class})
+public final class BkdCli implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code (0 ok, 1 failure, 2 bad arguments). */
+    public static int run(String... args) {
+        // Before any DJL class loads: no telemetry, no downloads.
+        System.setProperty("OPT_OUT_TRACKING", "true");
+        System.setProperty("ai.djl.offline", "true");
+        CommandLine cli = new CommandLine(new BkdCli());
+        cli.setExecutionExceptionHandler(BkdCli::handleError);
+        return cli.execute(args);
+    }
+
+    private static int handleError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        PrintWriter err = cmd.getErr();
+        boolean verbose = parsed != null && parsed.subcommands().stream()
+                .anyMatch(s -> s.hasMatchedOption("--verbose")) || (parsed != null && parsed.hasMatchedOption("--verbose"));
+        if (e instanceof CommandLine.ParameterException pe) {
+            err.println("bkd: " + pe.getMessage());
+            return 2;
+        }
+        if (e instanceof BkdException || e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException) {
+            err.println("bkd: " + e.getMessage());
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            return 1;
+        }
+        err.println("bkd: internal error: " + e);
+        e.printStackTrace(err);
+        return 1;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}
