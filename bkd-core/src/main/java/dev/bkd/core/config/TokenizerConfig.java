@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * A tokenizer folder's {@code tokenizer_config.json} merged with its {@code special_tokens_map.json}
- * (the latter wins, as in transformers' {@code from_pretrained}). Defaults are CLIPTokenizer's.
+ * (the latter wins, as in transformers 5's {@code from_pretrained}; 4.x let tokenizer_config.json win
+ * when it had {@code added_tokens_decoder}). Defaults are CLIPTokenizer's.
  *
  * @param tokenizerClass {@code tokenizer_class}, null when absent
  * @param bosToken content of {@code bos_token}
@@ -71,7 +72,7 @@ public record TokenizerConfig(
                 cfg == null ? ConfigReader.MAPPER.createObjectNode() : cfg.extras());
     }
 
-    /** special_tokens_map.json overrides tokenizer_config.json, as in transformers. */
+    /** special_tokens_map.json overrides tokenizer_config.json. */
     private static String special(ConfigReader cfg, ConfigReader map, String field, String def) {
         String fromConfig = cfg == null ? null : tokenContent(cfg, field);
         String fromMap = map == null ? null : tokenContent(map, field);

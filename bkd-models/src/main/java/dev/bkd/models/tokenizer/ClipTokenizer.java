@@ -106,6 +106,9 @@ public final class ClipTokenizer implements AutoCloseable {
     public long[][] encodeBatch(List<String> prompts) {
         checkOpen();
         String[] texts = prompts.toArray(new String[0]);
+        if (texts.length == 0) {
+            return new long[0][];
+        }
         for (int i = 0; i < texts.length; i++) {
             Objects.requireNonNull(texts[i], "prompt " + i + " is null");
         }

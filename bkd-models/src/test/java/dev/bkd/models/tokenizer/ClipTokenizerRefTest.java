@@ -101,6 +101,7 @@ class ClipTokenizerRefTest {
     void batchEqualsTransformersRowByRow() {
         List<String> texts = new ArrayList<>();
         prompts.forEach(p -> texts.add(p.get("text").asText()));
+        assertEquals(0, tok.encodeBatch(List.of()).length);
         long[][] batch = tok.encodeBatch(texts);
         assertEquals(prompts.size(), batch.length);
         for (int i = 0; i < batch.length; i++) {
