@@ -119,10 +119,11 @@ public final class SafetensorsFile implements AutoCloseable {
         SafetensorsEntry e = entry(name);
         DataType target = e.dtype().loadedAs().orElseThrow(() -> new SafetensorsException(path, "tensor '"
                 + name + "' has dtype " + e.dtype() + ", which bkd cannot load (no DJL tensor type for it)"));
-        long outBytes = e.elementCount() * target.getNumOfBytes();
-        if (outBytes > MAX_TENSOR_BYTES || e.byteSize() > MAX_TENSOR_BYTES) {
-            throw new SafetensorsException(path, "tensor '" + name + "' " + e.shape() + " needs " + outBytes
-                    + " bytes as " + target + ", more than one DJL NDArray can hold (" + MAX_TENSOR_BYTES
+        // stored size first: it bounds the element count, so the widened size cannot overflow
+        long outBytes = e.byteSize() > MAX_TENSOR_BYTES ? Long.MAX_VALUE : e.elementCount() * target.getNumOfBytes();
+        if (outBytes > MAX_TENSOR_BYTES) {
+            throw new SafetensorsException(path, "tensor '" + name + "' " + e.shape() + " needs "
+                    + (outBytes == Long.MAX_VALUE ? e.byteSize() + " bytes stored" : outBytes + " bytes as " + target) + ", more than one DJL NDArray can hold (" + MAX_TENSOR_BYTES
                     + " bytes, Java's ByteBuffer limit)");
         }
         Device device = manager.getDevice();

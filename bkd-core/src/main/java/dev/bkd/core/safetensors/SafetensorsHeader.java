@@ -1,12 +1,14 @@
 package dev.bkd.core.safetensors;
 
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import dev.bkd.core.config.ConfigReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -36,7 +38,15 @@ record SafetensorsHeader(List<SafetensorsEntry> entries, Map<String, Safetensors
     static final long MAX_HEADER_BYTES = 100_000_000L;
     static final String METADATA_KEY = "__metadata__";
 
-    private static final ObjectReader JSON = ConfigReader.MAPPER.reader()
+    /**
+     * Strict JSON for headers and indexes: duplicate names are errors (Jackson would keep the last one),
+     * trailing garbage is an error, and strings/names may be as long as the header may be (Jackson's default
+     * caps are smaller than what the reference reader accepts).
+     */
+    static final ObjectReader JSON = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxStringLength((int) MAX_HEADER_BYTES).maxNameLength((int) MAX_HEADER_BYTES).build())
+            .build()).reader()
             .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 

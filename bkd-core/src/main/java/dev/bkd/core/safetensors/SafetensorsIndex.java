@@ -1,11 +1,7 @@
 package dev.bkd.core.safetensors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectReader;
-import dev.bkd.core.config.ConfigReader;
 import java.io.IOException;
 import java.nio.charset.MalformedInputException;
 import java.nio.file.Files;
@@ -27,9 +23,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SafetensorsIndex implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SafetensorsIndex.class);
-    private static final ObjectReader JSON = ConfigReader.MAPPER.reader()
-            .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Path path;
     private final Map<String, SafetensorsFile> byTensor;
@@ -44,7 +37,7 @@ public final class SafetensorsIndex implements AutoCloseable {
     /** Reads {@code indexFile}, opens all its shards and cross-checks them. */
     public static SafetensorsIndex open(Path indexFile) {
         Map<String, String> weightMap = readWeightMap(indexFile);
-        Path dir = indexFile.toAbsolutePath().getParent();
+        Path dir = indexFile.toAbsolutePath().normalize().getParent();
         Map<Path, SafetensorsFile> shards = new LinkedHashMap<>();
         try {
             Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
@@ -89,7 +82,7 @@ public final class SafetensorsIndex implements AutoCloseable {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(text);
+            root = SafetensorsHeader.JSON.readTree(text);
         } catch (JsonProcessingException e) {
             throw new SafetensorsException(indexFile, "index is not valid JSON: " + SafetensorsHeader.jsonProblem(e), e);
         }

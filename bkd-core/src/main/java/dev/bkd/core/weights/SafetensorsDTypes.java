@@ -8,6 +8,9 @@ final class SafetensorsDTypes {
     private SafetensorsDTypes() {}
 
     static String name(DataType t) {
+        if (t == DataType.BFLOAT16) {
+            return "BF16"; // loadable only widened, but still nameable
+        }
         return DType.of(t).map(Enum::name)
                 .orElseThrow(() -> new IllegalArgumentException("no safetensors dtype for " + t));
     }

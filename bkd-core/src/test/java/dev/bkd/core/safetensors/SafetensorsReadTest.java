@@ -172,6 +172,17 @@ class SafetensorsReadTest {
         assertArrayEquals(before, Files.readAllBytes(f), "the file is never written");
     }
 
+    /** Jackson caps strings at 20M chars by default; the reference reader accepts any header up to 100 MB. */
+    @Test
+    void longMetadataWithinTheHeaderLimitIsRead() {
+        String big = "x".repeat(21_000_000);
+        Path f = HandMade.write(dir, "meta.safetensors", HandMade.file("{\"__metadata__\":{\"blob\":\"" + big
+                + "\"},\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", new byte[1]));
+        try (SafetensorsFile sf = SafetensorsFile.open(f)) {
+            assertEquals(big.length(), sf.metadata().get("blob").length());
+        }
+    }
+
     @Test
     void closedFileRefusesLoads() {
         SafetensorsFile sf = SafetensorsFile.open(RefData.ref("sched_common.safetensors"));
