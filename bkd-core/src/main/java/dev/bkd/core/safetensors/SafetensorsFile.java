@@ -120,11 +120,12 @@ public final class SafetensorsFile implements AutoCloseable {
         DataType target = e.dtype().loadedAs().orElseThrow(() -> new SafetensorsException(path, "tensor '"
                 + name + "' has dtype " + e.dtype() + ", which bkd cannot load (no DJL tensor type for it)"));
         // stored size first: it bounds the element count, so the widened size cannot overflow
-        long outBytes = e.byteSize() > MAX_TENSOR_BYTES ? Long.MAX_VALUE : e.elementCount() * target.getNumOfBytes();
+        if (e.byteSize() > MAX_TENSOR_BYTES) {
+            throw tooLarge(e, e.byteSize() + " bytes stored");
+        }
+        long outBytes = e.elementCount() * target.getNumOfBytes();
         if (outBytes > MAX_TENSOR_BYTES) {
-            throw new SafetensorsException(path, "tensor '" + name + "' " + e.shape() + " needs "
-                    + (outBytes == Long.MAX_VALUE ? e.byteSize() + " bytes stored" : outBytes + " bytes as " + target) + ", more than one DJL NDArray can hold (" + MAX_TENSOR_BYTES
-                    + " bytes, Java's ByteBuffer limit)");
+            throw tooLarge(e, outBytes + " bytes as " + target);
         }
         Device device = manager.getDevice();
         boolean onCpu = device.getDeviceType().equals(Device.Type.CPU);
@@ -151,6 +152,11 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    private SafetensorsException tooLarge(SafetensorsEntry e, String size) {
+        return new SafetensorsException(path, "tensor '" + e.name() + "' " + e.shape() + " needs " + size
+                + ", more than one DJL NDArray can hold (" + MAX_TENSOR_BYTES + " bytes, Java's ByteBuffer limit)");
+    }
+
     /** Loads every tensor, in file order. */
     public Map<String, NDArray> loadAll(NDManager manager) {
         Map<String, NDArray> out = new LinkedHashMap<>();
@@ -168,8 +174,7 @@ public final class SafetensorsFile implements AutoCloseable {
         ensureOpen();
         SafetensorsEntry e = entry(name);
         if (e.byteSize() > MAX_TENSOR_BYTES) {
-            throw new SafetensorsException(path, "tensor '" + name + "' is " + e.byteSize()
-                    + " bytes, more than one Java buffer can map");
+            throw tooLarge(e, e.byteSize() + " bytes stored");
         }
         return map(e).order(ByteOrder.LITTLE_ENDIAN);
     }
