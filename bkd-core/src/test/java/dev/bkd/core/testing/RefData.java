@@ -1,14 +1,10 @@
 package dev.bkd.core.testing;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
+import dev.bkd.core.safetensors.SafetensorsFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -67,17 +63,10 @@ public final class RefData {
         return p;
     }
 
-    /** All tensors of a reference safetensors file, by name, attached to {@code manager}. */
+    /** All tensors of a reference safetensors file, by name, attached to {@code manager}, read with bkd's own reader. */
     public static Map<String, NDArray> load(Path file, NDManager manager) {
-        try (InputStream in = Files.newInputStream(file)) {
-            NDList list = NDList.decode(manager, in);
-            Map<String, NDArray> out = new LinkedHashMap<>();
-            for (NDArray a : list) {
-                out.put(a.getName(), a);
-            }
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + file, e);
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            return f.loadAll(manager);
         }
     }
 

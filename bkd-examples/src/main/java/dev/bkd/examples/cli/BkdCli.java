@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The {@code bkd} command line. */
 @Command(name = "bkd", mixinStandardHelpOptions = true, version = "bkd 0.1.0-SNAPSHOT",
         description = "Load, run, prune and distill Stable Diffusion models on the JVM.",
-        subcommands = {TokenizeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, TokenizeCommand.class, CommandLine.HelpCommand.class})
 public final class BkdCli implements Runnable {
 
     @CommandLine.Spec
@@ -20,12 +20,22 @@ public final class BkdCli implements Runnable {
 
     /** Runs the CLI and returns its exit code (0 ok, 1 failure, 2 bad arguments). */
     public static int run(String... args) {
+        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** Runs the CLI with the given output streams (tests, embedding). */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
         // Before any DJL class loads: no telemetry, no downloads.
         System.setProperty("OPT_OUT_TRACKING", "true");
         System.setProperty("ai.djl.offline", "true");
         CommandLine cli = new CommandLine(new BkdCli());
+        cli.setOut(out);
+        cli.setErr(err);
         cli.setExecutionExceptionHandler(BkdCli::handleError);
-        return cli.execute(args);
+        int code = cli.execute(args);
+        out.flush();
+        err.flush();
+        return code;
     }
 
     private static int handleError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
