@@ -121,6 +121,11 @@ public final class Weights {
         return out;
     }
 
+    /** Writes the tree's tensors to a safetensors file under their state-dict names (atomically). */
+    public static void save(Module root, java.nio.file.Path file) {
+        dev.bkd.core.safetensors.SafetensorsWriter.write(file, stateDict(root));
+    }
+
     /** Number of scalar parameters declared under {@code root} (no values needed). */
     public static long parameterCount(Module root) {
         long n = 0;

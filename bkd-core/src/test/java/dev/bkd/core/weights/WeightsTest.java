@@ -82,6 +82,26 @@ class WeightsTest {
     }
 
     @Test
+    void saveThenLoadIsByteIdentical(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, NDArray> w = full(m);
+            Block b = new Block();
+            Weights.load(b, StateDict.of(w), m, Weights.LoadOptions.strictFp32(), "mem");
+            java.nio.file.Path file = tmp.resolve("block.safetensors");
+            Weights.save(b, file);
+            Block again = new Block();
+            try (StateDict sd = StateDicts.open(file)) {
+                assertEquals(w.keySet(), sd.keys().stream().collect(java.util.stream.Collectors.toSet()));
+                Weights.load(again, sd, m, Weights.LoadOptions.strictFp32(), file.toString());
+            }
+            Map<String, NDArray> back = Weights.stateDict(again);
+            for (String k : w.keySet()) {
+                assertArrayEquals(w.get(k).toByteArray(), back.get(k).toByteArray(), k);
+            }
+        }
+    }
+
+    @Test
     void castsToTheRequestedDtype() {
         try (NDManager m = NDManager.newBaseManager()) {
             Map<String, NDArray> w = full(m);
