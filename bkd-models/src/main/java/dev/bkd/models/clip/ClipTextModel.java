@@ -5,8 +5,12 @@ import ai.djl.ndarray.NDManager;
 import dev.bkd.core.config.ClipTextConfig;
 import dev.bkd.core.nn.Module;
 import dev.bkd.core.weights.RenamedStateDict;
+import dev.bkd.core.safetensors.SafetensorsWriter;
 import dev.bkd.core.weights.StateDict;
+import dev.bkd.core.weights.StateDicts;
+import dev.bkd.core.weights.WeightFiles;
 import dev.bkd.core.weights.Weights;
+import java.nio.file.Path;
 
 /**
  * transformers {@code CLIPTextModel}, SD1.x's text encoder. Parameter names are the checkpoint's
@@ -16,6 +20,8 @@ public final class ClipTextModel extends Module {
     static final String PREFIX = "text_model.";
     /** A persistent buffer in transformers 4.x checkpoints; always 0..max_positions-1. */
     static final String POSITION_IDS = "embeddings.position_ids";
+    /** transformers' weight file name. */
+    public static final String WEIGHTS_NAME = "model.safetensors";
 
     private final ClipTextConfig config;
     private final ClipTextTransformer textModel;
@@ -56,5 +62,26 @@ public final class ClipTextModel extends Module {
         StateDict named = prefixed ? weights : RenamedStateDict.of(weights, k -> PREFIX + k, source);
         Weights.load(model, named, manager, options.ignoring(k -> k.equals(PREFIX + POSITION_IDS)), source);
         return model;
+    }
+
+    /** Loads a transformers text encoder folder ({@code config.json} + {@code model.safetensors}). */
+    public static ClipTextModel fromPretrained(Path componentDir, NDManager manager, Weights.LoadOptions options) {
+        return fromPretrained(componentDir, null, manager, options);
+    }
+
+    /** As above, preferring the weights variant {@code variant} (e.g. "fp16": {@code model.fp16.safetensors}). */
+    public static ClipTextModel fromPretrained(Path componentDir, String variant, NDManager manager,
+            Weights.LoadOptions options) {
+        ClipTextConfig config = ClipTextConfig.read(componentDir.resolve("config.json"));
+        Path file = WeightFiles.resolve(componentDir, variant);
+        try (StateDict weights = StateDicts.open(file)) {
+            return fromStateDict(config, weights, manager, options, file.toString());
+        }
+    }
+
+    /** Writes {@code config.json} and {@code model.safetensors} (current dtype) that transformers loads. */
+    public void save(Path componentDir) {
+        config.save(componentDir.resolve("config.json"));
+        SafetensorsWriter.write(componentDir.resolve(WEIGHTS_NAME), Weights.stateDict(this));
     }
 }

@@ -13,11 +13,14 @@ import dev.bkd.core.testing.RefData;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.WeightLoadException;
 import dev.bkd.core.weights.Weights;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** CLIPTextModel against transformers 5.17 outputs in ref/clip_text.safetensors. */
 class ClipTextModelTest {
@@ -183,5 +186,43 @@ class ClipTextModelTest {
         mixed.put("text_model.final_layer_norm.weight", weights.get("text_model.final_layer_norm.weight"));
         WeightLoadException e = assertThrows(WeightLoadException.class, () -> model(mixed));
         assertTrue(e.getMessage().contains("Unexpected key(s)"), e.getMessage());
+    }
+
+    @Test
+    void fromPretrainedReadsTheReferenceFolder() {
+        ClipTextModel m = ClipTextModel.fromPretrained(RefData.models().resolve("text_encoder"), manager,
+                Weights.LoadOptions.strictFp32());
+        assertEquals(config, m.config());
+        assertClose("fromPretrained last_hidden_state", ref.get("last_hidden_state"),
+                m.forward(ref.get("input_ids")).lastHiddenState());
+    }
+
+    @Test
+    void saveThenLoadGivesTheSameOutputs(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("text_encoder");
+        model(weights).save(dir);
+        assertTrue(Files.isRegularFile(dir.resolve("config.json")));
+        assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")));
+        ClipTextModel back = ClipTextModel.fromPretrained(dir, manager, Weights.LoadOptions.strictFp32());
+        assertClose("saved+reloaded last_hidden_state", ref.get("last_hidden_state"),
+                back.forward(ref.get("input_ids")).lastHiddenState());
+        // the written file holds exactly the reference tensors (bar the non-persistent position_ids)
+        Map<String, NDArray> written = RefData.load(dir.resolve("model.safetensors"), manager);
+        assertEquals(weights.size() - 1, written.size());
+        written.forEach((k, v) -> assertEquals(0.0, RefData.maxAbsDiff(weights.get(k), v), k));
+    }
+
+    @Test
+    void fp16VariantFileLoadsAsFloat32(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("text_encoder");
+        ClipTextModel.fromStateDict(config, StateDict.of(weights), manager,
+                Weights.LoadOptions.strictFp32().withDtype(DataType.FLOAT16)).save(dir);
+        Files.move(dir.resolve("model.safetensors"), dir.resolve("model.fp16.safetensors"));
+        ClipTextModel m = ClipTextModel.fromPretrained(dir, "fp16", manager, Weights.LoadOptions.strictFp32());
+        Weights.stateDict(m).forEach((k, v) -> {
+            assertEquals(DataType.FLOAT32, v.getDataType(), k);
+            NDArray rounded = weights.get(k).toType(DataType.FLOAT16, false).toType(DataType.FLOAT32, false);
+            assertArrayEquals(rounded.toFloatArray(), v.toFloatArray(), k);
+        });
     }
 }
