@@ -71,6 +71,11 @@ public final class Taps implements AutoCloseable {
         }
     }
 
+    /** True while a session is open on this thread: callers must then keep module outputs alive for it. */
+    public static boolean recording() {
+        return ACTIVE.get() != null;
+    }
+
     /** Reports {@code value} as the output of {@code module}; returns it unchanged. */
     public static NDArray out(Block module, NDArray value) {
         Taps t = ACTIVE.get();

@@ -2,10 +2,10 @@ package dev.bkd.models.clip;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ClipTextConfig;
+import dev.bkd.core.modules.Scoped;
 import dev.bkd.core.nn.LayerNorm;
 import dev.bkd.core.nn.Module;
 import java.util.ArrayList;
@@ -33,11 +33,11 @@ public final class ClipTextTransformer extends Module {
         long[][] ids = checkedIds(inputIds);
         NDArray ids64 = inputIds.toType(DataType.INT64, false);
         List<NDArray> hidden = new ArrayList<>();
-        NDArray h = keep(() -> embeddings.forward(ids64));
+        NDArray h = Scoped.keep(() -> embeddings.forward(ids64));
         hidden.add(h);
         for (ClipEncoderLayer layer : encoder.layers()) {
             NDArray in = h;
-            h = keep(() -> layer.forward(in));
+            h = Scoped.keep(() -> layer.forward(in));
             hidden.add(h);
         }
         NDArray last = finalLayerNorm.forward(h);
@@ -113,15 +113,5 @@ public final class ClipTextTransformer extends Module {
             }
         }
         return out;
-    }
-
-    /** Runs {@code f} closing every temporary it made except its result. */
-    private static NDArray keep(java.util.function.Supplier<NDArray> f) {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            NDArray out = f.get();
-            NDScope.unregister(out);
-            return out;
-        }
     }
 }

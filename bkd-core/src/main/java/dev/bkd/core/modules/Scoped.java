@@ -1,0 +1,30 @@
+package dev.bkd.core.modules;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import java.util.function.Supplier;
+
+/**
+ * Frees a forward step's temporaries as soon as the step returns, so a large decode holds one block's
+ * intermediates at a time instead of all of them. The result survives and joins the enclosing scope (if
+ * any), so nested steps compose. While a {@link Taps} session records, nothing is freed (taps may hold
+ * inner outputs). Autograd keeps its own references, so closing the Java handles does not break backward.
+ */
+public final class Scoped {
+    private Scoped() {}
+
+    /** Runs {@code step}, which must return a newly computed array (not one of its inputs). */
+    public static NDArray keep(Supplier<NDArray> step) {
+        if (Taps.recording()) {
+            return step.get();
+        }
+        NDArray out;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            out = step.get();
+            NDScope.unregister(out);
+        }
+        NDScope.register(out);
+        return out;
+    }
+}
