@@ -2,6 +2,7 @@ package dev.bkd.models.clip;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ClipTextConfig;
@@ -31,6 +32,20 @@ public final class ClipTextTransformer extends Module {
     /** {@code inputIds} (B, T) integer token ids, T at most max_position_embeddings. */
     public ClipTextOutput forward(NDArray inputIds) {
         long[][] ids = checkedIds(inputIds);
+        ClipTextOutput out = Scoped.keepAll(() -> run(inputIds, ids), ClipTextTransformer::arrays);
+        // the embedding lookup allocates in the weights' manager; results belong to the caller's
+        arrays(out).forEach(a -> a.attach(inputIds.getManager()));
+        return out;
+    }
+
+    private static List<NDArray> arrays(ClipTextOutput o) {
+        List<NDArray> all = new ArrayList<>(o.hiddenStates());
+        all.add(o.lastHiddenState());
+        all.add(o.pooledOutput());
+        return all;
+    }
+
+    private ClipTextOutput run(NDArray inputIds, long[][] ids) {
         NDArray ids64 = inputIds.toType(DataType.INT64, false);
         List<NDArray> hidden = new ArrayList<>();
         NDArray h = Scoped.keep(() -> embeddings.forward(ids64));
@@ -45,8 +60,7 @@ public final class ClipTextTransformer extends Module {
         for (int b = 0; b < ids.length; b++) {
             rows[b] = last.get(b).get(poolIndex(ids, b));
         }
-        NDArray pooled = NDArrays.stack(new ai.djl.ndarray.NDList(rows));
-        return new ClipTextOutput(last, pooled, hidden);
+        return new ClipTextOutput(last, NDArrays.stack(new NDList(rows)), hidden);
     }
 
     /** final_layer_norm, for callers that take an earlier hidden state ("clip skip"). */
@@ -100,7 +114,8 @@ public final class ClipTextTransformer extends Module {
             throw new BkdException("text encoder input_ids have " + t + " tokens but the text encoder config's "
                     + "max_position_embeddings is " + config.maxPositionEmbeddings());
         }
-        long[] flat = inputIds.toType(DataType.INT64, false).toLongArray();
+        long[] flat = dt == DataType.INT64 ? inputIds.toLongArray()
+                : java.util.Arrays.stream(inputIds.toIntArray()).asLongStream().toArray();
         long[][] out = new long[b][t];
         for (int i = 0; i < b; i++) {
             for (int j = 0; j < t; j++) {

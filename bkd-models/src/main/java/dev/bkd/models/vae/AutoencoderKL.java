@@ -69,16 +69,17 @@ public final class AutoencoderKL extends Module {
     /** Image (B, in_channels, H, W) in [-1, 1] to the latent posterior. */
     public DiagonalGaussianDistribution encode(NDArray image) {
         check(image, config.inChannels(), "encode: image", "in_channels");
-        NDArray h = Scoped.keep(() -> encoder.forward(image));
-        NDArray moments = quantConv == null ? h : Scoped.keep(() -> out(quantConv, quantConv.forward(h)));
+        NDArray moments = Scoped.keep(() -> {
+            NDArray h = encoder.forward(image);
+            return quantConv == null ? h : out(quantConv, quantConv.forward(h));
+        });
         return new DiagonalGaussianDistribution(moments);
     }
 
     /** Unscaled latent (B, latent_channels, h, w) to image (B, out_channels, h·f, w·f), roughly in [-1, 1]. */
     public NDArray decode(NDArray z) {
         check(z, config.latentChannels(), "decode: latent", "latent_channels");
-        NDArray h = postQuantConv == null ? z : Scoped.keep(() -> out(postQuantConv, postQuantConv.forward(z)));
-        return Scoped.keep(() -> decoder.forward(h));
+        return Scoped.keep(() -> decoder.forward(postQuantConv == null ? z : out(postQuantConv, postQuantConv.forward(z))));
     }
 
     private static void check(NDArray x, int channels, String what, String field) {

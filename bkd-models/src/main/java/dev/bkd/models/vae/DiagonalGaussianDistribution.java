@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.modules.Scoped;
+import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
@@ -23,10 +25,14 @@ public final class DiagonalGaussianDistribution {
             throw new BkdException("VAE moments must have shape (batch, 2 * latent_channels, height, width), got " + s);
         }
         long c = s.get(1) / 2;
-        mean = moments.get(":, :{}", c);
-        logvar = moments.get(":, {}:", c).clip(-30.0f, 20.0f);
-        std = logvar.mul(0.5f).exp();
-        var = logvar.exp();
+        NDArray[] p = Scoped.keepAll(() -> {
+            NDArray lv = moments.get(":, {}:", c).clip(-30.0f, 20.0f);
+            return new NDArray[] {moments.get(":, :{}", c), lv, lv.mul(0.5f).exp(), lv.exp()};
+        }, List::of);
+        mean = p[0];
+        logvar = p[1];
+        std = p[2];
+        var = p[3];
     }
 
     public NDArray mean() {

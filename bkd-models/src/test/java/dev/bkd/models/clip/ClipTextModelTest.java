@@ -225,4 +225,20 @@ class ClipTextModelTest {
             assertArrayEquals(rounded.toFloatArray(), v.toFloatArray(), k);
         });
     }
+
+    /** Temporaries are freed: the caller's manager keeps its ids and the outputs only. */
+    @Test
+    void forwardLeavesOnlyItsOutputs() {
+        ClipTextModel m = model(weights);
+        for (DataType dt : new DataType[] {DataType.INT64, DataType.INT32}) {
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray ids = ref.get("input_ids").toType(dt, true);
+                ids.attach(scope);
+                ClipTextOutput out = m.forward(ids);
+                // ids, last_hidden_state, pooler_output, 3 hidden states
+                assertEquals(6, scope.getManagedArrays().size(), dt + ": " + scope.getManagedArrays());
+                assertClose("last_hidden_state(" + dt + ")", ref.get("last_hidden_state"), out.lastHiddenState());
+            }
+        }
+    }
 }

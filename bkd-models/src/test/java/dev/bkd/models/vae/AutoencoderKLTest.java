@@ -195,4 +195,28 @@ class AutoencoderKLTest {
     void parameterNamesAreExactlyTheDiffusersKeys() {
         assertEquals(weights.keySet(), Weights.slots(new AutoencoderKL(config)).keySet());
     }
+
+    /** Temporaries are freed per step: the caller's manager keeps only its input and the results. */
+    @Test
+    void decodeAndEncodeLeaveOnlyTheirResults() {
+        int modelArrays = ((ai.djl.ndarray.BaseNDManager) manager).getManagedArrays().size();
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray z = ref.get("z").duplicate();
+            z.attach(scope);
+            NDArray img = vae.decode(z);
+            List<NDArray> left = scope.getManagedArrays();
+            assertEquals(2, left.size(), "arrays left in the caller's manager: " + left);
+            assertTrue(left.stream().anyMatch(a -> a == z) && left.stream().anyMatch(a -> a == img), left.toString());
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray image = ref.get("image").duplicate();
+            image.attach(scope);
+            vae.encode(image);
+            // image, moments and the posterior's mean, logvar, std, var
+            List<NDArray> left = scope.getManagedArrays();
+            assertEquals(6, left.size(), "arrays left in the caller's manager: " + left);
+        }
+        assertEquals(modelArrays, ((ai.djl.ndarray.BaseNDManager) manager).getManagedArrays().size(),
+                "nothing new attached to the model's manager");
+    }
 }
