@@ -1,6 +1,7 @@
 package dev.bkd.core.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import dev.bkd.core.ops.Ops;
 
@@ -23,6 +24,12 @@ public class GroupNorm extends Module {
     }
 
     public NDArray forward(NDArray x) {
+        if (x.getDataType() == DataType.FLOAT16) {
+            // torch normalises half tensors with float statistics; half variances overflow past |x| ~ 256
+            DataType f = DataType.FLOAT32;
+            return Ops.groupNorm(x.toType(f, false), numGroups, p("weight").toType(f, false),
+                    p("bias").toType(f, false), eps).toType(DataType.FLOAT16, false);
+        }
         return Ops.groupNorm(x, numGroups, p("weight"), p("bias"), eps);
     }
 }

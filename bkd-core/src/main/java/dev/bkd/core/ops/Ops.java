@@ -1,63 +1,71 @@
 package dev.bkd.core.ops;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.Shape;
+import dev.bkd.core.BkdException;
 
 /**
- * Numerical kernels that DJL lacks (GroupNorm, fused attention). Every model calls these, never its own
- * copy, so a faster backend replaces them in one place. This is the portable pure-DJL version.
+ * Numerical kernels every model calls (GroupNorm, scaled dot-product attention), never its own copy.
+ * On the PyTorch engine they run libtorch's fused kernels ({@link TorchScriptOps}); elsewhere, or with
+ * {@code -Dbkd.ops=djl}, the pure-DJL reference ({@link DjlOps}). {@code -Dbkd.ops=torch} insists on
+ * the fused kernels and fails if they cannot load.
  */
 public final class Ops {
+    /** System property choosing the backend: {@code auto} (default), {@code djl} or {@code torch}. */
+    public static final String BACKEND_PROPERTY = "bkd.ops";
+
+    /** Which implementation runs. */
+    public enum Backend { TORCH, DJL }
+
     private Ops() {}
 
     /**
      * GroupNorm over {@code x} of shape (N, C, ...) with per-channel affine {@code weight}, {@code bias}
-     * (either may be null), statistics in the input dtype, like torch.nn.functional.group_norm.
+     * of shape (C) (either may be null), like torch.nn.functional.group_norm.
+     *
+     * @throws IllegalArgumentException if C is not divisible by {@code groups}, the affine shapes or the
+     *     dtypes do not match
      */
     public static NDArray groupNorm(NDArray x, int groups, NDArray weight, NDArray bias, float eps) {
-        Shape s = x.getShape();
-        long n = s.get(0);
-        long c = s.get(1);
-        if (c % groups != 0) {
-            throw new IllegalArgumentException("GroupNorm: " + c + " channels are not divisible by " + groups + " groups");
-        }
-        NDArray g = x.reshape(n, groups, -1);
-        NDArray mean = g.mean(new int[] {2}, true);
-        NDArray centered = g.sub(mean);
-        NDArray var = centered.square().mean(new int[] {2}, true);
-        NDArray y = centered.div(var.add(eps).sqrt()).reshape(s);
-        long[] affine = new long[s.dimension()];
-        java.util.Arrays.fill(affine, 1);
-        affine[1] = c;
-        Shape as = new Shape(affine);
-        if (weight != null) {
-            y = y.mul(weight.reshape(as));
-        }
-        if (bias != null) {
-            y = y.add(bias.reshape(as));
-        }
-        return y;
+        return backend(x) == Backend.TORCH
+                ? TorchScriptOps.groupNorm(x, groups, weight, bias, eps)
+                : DjlOps.groupNorm(x, groups, weight, bias, eps);
+    }
+
+    /** {@link #attention(NDArray, NDArray, NDArray, NDArray, boolean, double)} with scale 1/sqrt(D). */
+    public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, boolean causal) {
+        return attention(q, k, v, mask, causal, 1.0 / Math.sqrt(q.getShape().get(-1)));
     }
 
     /**
-     * Scaled dot-product attention, softmax(q·kᵀ·scale + mask)·v, for q (B, H, Tq, D), k and v (B, H, Tk, D).
-     * {@code mask} is additive and broadcastable to (B, H, Tq, Tk), or null; {@code causal} masks keys after
-     * the query position. Scale is 1/sqrt(D).
+     * Scaled dot-product attention, softmax(q·kᵀ·scale + mask)·v, for q (B, [H,] Tq, D), k (B, [H,] Tk, D)
+     * and v (B, [H,] Tk, Dv), like torch.nn.functional.scaled_dot_product_attention. {@code mask} is
+     * additive (float, broadcastable to (B, [H,] Tq, Tk); boolean masks mean true = attend) or null;
+     * {@code causal} hides keys after each query position (key j &gt; query i).
+     *
+     * @throws IllegalArgumentException if the shapes or dtypes do not fit together
      */
-    public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, boolean causal) {
-        long d = q.getShape().get(-1);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(d));
-        if (causal) {
-            long tq = q.getShape().get(-2);
-            long tk = k.getShape().get(-2);
-            NDArray rows = q.getManager().arange(tq).reshape(tq, 1);
-            NDArray cols = q.getManager().arange(tk).reshape(1, tk);
-            NDArray future = cols.gt(rows);
-            scores = scores.add(future.toType(scores.getDataType(), false).mul(-1e30f).maximum(-Float.MAX_VALUE));
+    public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, boolean causal, double scale) {
+        return backend(q) == Backend.TORCH
+                ? TorchScriptOps.attention(q, k, v, mask, causal, scale)
+                : DjlOps.attention(q, k, v, mask, causal, scale);
+    }
+
+    /** The backend that runs for arrays like {@code a}, after {@value #BACKEND_PROPERTY}. */
+    public static Backend backend(NDArray a) {
+        String choice = System.getProperty(BACKEND_PROPERTY, "auto").trim().toLowerCase(java.util.Locale.ROOT);
+        switch (choice) {
+            case "djl":
+                return Backend.DJL;
+            case "torch":
+                return Backend.TORCH; // TorchScriptOps reports why if it cannot load
+            case "auto":
+            case "":
+                return "PyTorch".equals(a.getManager().getEngine().getEngineName())
+                                && TorchScriptOps.isAvailable(a.getDevice())
+                        ? Backend.TORCH
+                        : Backend.DJL;
+            default:
+                throw new BkdException("-D" + BACKEND_PROPERTY + "=" + choice + " is not a backend; use auto, djl or torch");
         }
-        if (mask != null) {
-            scores = scores.add(mask);
-        }
-        return scores.softmax(-1).matMul(v);
     }
 }

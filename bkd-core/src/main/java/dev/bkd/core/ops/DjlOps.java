@@ -1,0 +1,115 @@
+package dev.bkd.core.ops;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+
+/**
+ * The portable reference implementation of {@link Ops} in plain DJL ops: any engine, autograd
+ * through DJL. Statistics are computed in the input dtype. Intermediates are closed before returning
+ * (autograd keeps its own references), so callers' managers only gain the result.
+ */
+public final class DjlOps {
+    /** Attention scores materialised at once, in elements (64 MiB of float32). */
+    static final long SCORE_BUDGET = 1L << 24;
+
+    private DjlOps() {}
+
+    /** Same contract as {@link Ops#groupNorm}. */
+    public static NDArray groupNorm(NDArray x, int groups, NDArray weight, NDArray bias, float eps) {
+        OpsArgs.checkGroupNorm(x, groups, weight, bias);
+        Shape s = x.getShape();
+        long[] affine = new long[s.dimension()];
+        Arrays.fill(affine, 1);
+        affine[1] = s.get(1);
+        try (NDList t = new NDList()) {
+            NDArray g = temp(t, x.reshape(s.get(0), groups, -1));
+            NDArray centered = temp(t, g.sub(temp(t, g.mean(new int[] {2}, true))));
+            NDArray var = temp(t, temp(t, centered.square()).mean(new int[] {2}, true));
+            NDArray std = temp(t, temp(t, var.add(eps)).sqrt());
+            NDArray y = temp(t, centered.div(std)).reshape(s);
+            if (weight != null) {
+                y = temp(t, y).mul(temp(t, weight.reshape(affine)));
+            }
+            if (bias != null) {
+                y = temp(t, y).add(temp(t, bias.reshape(affine)));
+            }
+            return y;
+        }
+    }
+
+    /**
+     * Same contract as {@link Ops#attention(NDArray, NDArray, NDArray, NDArray, boolean, double)}. Queries
+     * are processed in chunks so at most {@link #SCORE_BUDGET} scores exist at a time (in inference;
+     * under autograd the graph keeps each chunk's softmax for the backward pass, as any attention must).
+     */
+    public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, boolean causal, double scale) {
+        OpsArgs.checkAttention(q, k, v, mask, scale);
+        Shape qs = q.getShape();
+        int r = qs.dimension();
+        long tq = qs.get(r - 2);
+        long tk = k.getShape().get(r - 2);
+        long perRow = qs.size() / (tq * qs.get(r - 1)) * tk;
+        long rows = Math.max(1, Math.min(tq, SCORE_BUDGET / Math.max(1, perRow)));
+        NDManager outer = q.getManager();
+        try (NDList t = new NDList()) {
+            NDArray additive = OpsArgs.additiveMask(mask, q.getDataType());
+            if (additive != mask) {
+                temp(t, additive);
+            }
+            NDArray kT = temp(t, k.swapAxes(r - 1, r - 2));
+            NDList parts = new NDList();
+            for (long r0 = 0; r0 < tq; r0 += rows) {
+                long r1 = Math.min(tq, r0 + rows);
+                try (NDManager scope = outer.newSubManager()) {
+                    NDArray out = chunk(scope, q, kT, v, additive, causal, scale, r0, r1, tq);
+                    out.attach(outer);
+                    parts.add(out);
+                }
+            }
+            if (parts.size() == 1) {
+                return parts.get(0);
+            }
+            t.addAll(parts); // copied into the result
+            return NDArrays.concat(parts, r - 2);
+        }
+    }
+
+    /** Output rows [r0, r1) of the attention; every intermediate lives in {@code scope}. */
+    private static NDArray chunk(NDManager scope, NDArray q, NDArray kT, NDArray v, NDArray mask, boolean causal,
+            double scale, long r0, long r1, long tq) {
+        int r = q.getShape().dimension();
+        boolean whole = r0 == 0 && r1 == tq;
+        NDArray qc = whole ? q : q.get(scope, rowSlice(r0, r1));
+        NDArray scores = qc.mul(scale);
+        scores.attach(scope);
+        scores = scores.matMul(kT);
+        if (causal) {
+            long tk = kT.getShape().get(r - 1);
+            NDArray rows = scope.arange((int) r0, (int) r1).reshape(r1 - r0, 1);
+            NDArray cols = scope.arange((int) tk).reshape(1, tk);
+            NDArray allowed = cols.lte(rows); // key j <= query i: top-left aligned like torch's is_causal
+            scores = scores.add(OpsArgs.additiveMask(allowed, scores.getDataType()));
+        }
+        if (mask != null) {
+            Shape ms = mask.getShape();
+            boolean perQuery = ms.dimension() >= 2 && ms.get(ms.dimension() - 2) == tq && tq > 1;
+            scores = scores.add(perQuery && !whole ? mask.get(scope, rowSlice(r0, r1)) : mask);
+        }
+        return scores.softmax(-1).matMul(v);
+    }
+
+    /** Rows [r0, r1) of the second-to-last axis. */
+    private static NDIndex rowSlice(long r0, long r1) {
+        return new NDIndex("..., {}:{}, :", r0, r1);
+    }
+
+    private static NDArray temp(NDList temps, NDArray a) {
+        temps.add(a);
+        return a;
+    }
+}

@@ -1,0 +1,111 @@
+package dev.bkd.core.ops;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.bkd.core.BkdException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * GroupNorm and attention on libtorch's fused kernels (torch.group_norm,
+ * torch.scaled_dot_product_attention), reached through a TorchScript module generated and loaded from
+ * Java once per device. Autograd flows through them. Only for PyTorch-engine arrays.
+ */
+public final class TorchScriptOps {
+    private static final Logger LOG = LoggerFactory.getLogger(TorchScriptOps.class);
+    private static final Map<Device, Loaded> MODULES = new ConcurrentHashMap<>();
+
+    private TorchScriptOps() {}
+
+    /** Whether the module loaded (or loads now) on {@code device}. */
+    public static boolean isAvailable(Device device) {
+        return load(device).module != null;
+    }
+
+    /** Why the module is unavailable on {@code device}, or null if it is available. */
+    public static String unavailableReason(Device device) {
+        return load(device).failure;
+    }
+
+    /** Same contract as {@link Ops#groupNorm}. */
+    public static NDArray groupNorm(NDArray x, int groups, NDArray weight, NDArray bias, float eps) {
+        OpsArgs.checkGroupNorm(x, groups, weight, bias);
+        PtSymbolBlock m = module(x);
+        String method = OpsScript.groupNormMethod(weight != null, bias != null);
+        Object[] args;
+        if (weight != null && bias != null) {
+            args = new Object[] {x, groups, weight, bias, (double) eps};
+        } else if (weight != null || bias != null) {
+            args = new Object[] {x, groups, weight != null ? weight : bias, (double) eps};
+        } else {
+            args = new Object[] {x, groups, (double) eps};
+        }
+        return ModuleInvoker.call(m, method, (PtNDManager) x.getManager(), args);
+    }
+
+    /** Same contract as {@link Ops#attention(NDArray, NDArray, NDArray, NDArray, boolean, double)}. */
+    public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, boolean causal, double scale) {
+        OpsArgs.checkAttention(q, k, v, mask, scale);
+        PtSymbolBlock m = module(q);
+        PtNDManager out = (PtNDManager) q.getManager();
+        NDArray additive = OpsArgs.additiveMask(mask, q.getDataType());
+        if (additive == null) {
+            return ModuleInvoker.call(m, OpsScript.SDPA, out, q, k, v, causal, scale);
+        }
+        return ModuleInvoker.call(m, causal ? OpsScript.SDPA_MASK_CAUSAL : OpsScript.SDPA_MASK, out,
+                q, k, v, additive, scale);
+    }
+
+    private static PtSymbolBlock module(NDArray a) {
+        if (!(a instanceof PtNDArray)) {
+            throw new IllegalArgumentException("TorchScriptOps needs PyTorch-engine arrays, got an array of engine "
+                    + a.getManager().getEngine().getEngineName());
+        }
+        Loaded l = load(a.getDevice());
+        if (l.module == null) {
+            throw new BkdException("Fast ops are unavailable on " + a.getDevice() + ": " + l.failure
+                    + ". Run with -Dbkd.ops=djl to use the pure-DJL ops.");
+        }
+        return l.module;
+    }
+
+    private static Loaded load(Device device) {
+        return MODULES.computeIfAbsent(device, TorchScriptOps::tryLoad);
+    }
+
+    private static Loaded tryLoad(Device device) {
+        if (ModuleInvoker.FAILURE != null) {
+            return new Loaded(null, ModuleInvoker.FAILURE);
+        }
+        try {
+            // lives as long as the process: the module is shared by every caller on this device
+            PtNDManager manager = (PtNDManager) Engine.getEngine("PyTorch").newBaseManager(device);
+            byte[] archive = TorchScriptArchive.write("ops", OpsScript.CLASS, OpsScript.source());
+            PtSymbolBlock block = JniUtils.loadModule(manager, new ByteArrayInputStream(archive), true, false);
+            LOG.debug("TorchScript ops loaded on {}", device);
+            return new Loaded(block, null);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("TorchScript ops unavailable on {}, using pure-DJL ops: {}", device, e.toString());
+            return new Loaded(null, "loading the TorchScript ops module failed: " + e);
+        }
+    }
+
+    private static final class Loaded {
+        final PtSymbolBlock module;
+        final String failure;
+
+        Loaded(PtSymbolBlock module, String failure) {
+            this.module = module;
+            this.failure = failure;
+        }
+    }
+}
