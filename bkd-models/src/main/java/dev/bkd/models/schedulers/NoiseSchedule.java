@@ -126,14 +126,24 @@ public final class NoiseSchedule {
     public NDArray addNoise(NDArray original, NDArray noise, NDArray timesteps) {
         checkShapes("addNoise", original, noise, timesteps);
         NDArray[] c = coefficients(timesteps, original);
-        return original.mul(c[0]).add(noise.mul(c[1]));
+        try (NDArray x = original.mul(c[0]); NDArray n = noise.mul(c[1])) {
+            return x.add(n);
+        } finally {
+            c[0].close();
+            c[1].close();
+        }
     }
 
     /** The v-prediction target v = sqrt(acp[t]) noise - sqrt(1 - acp[t]) x0 (Imagen Video, section 2.4). */
     public NDArray getVelocity(NDArray sample, NDArray noise, NDArray timesteps) {
         checkShapes("getVelocity", sample, noise, timesteps);
         NDArray[] c = coefficients(timesteps, sample);
-        return noise.mul(c[0]).sub(sample.mul(c[1]));
+        try (NDArray n = noise.mul(c[0]); NDArray x = sample.mul(c[1])) {
+            return n.sub(x);
+        } finally {
+            c[0].close();
+            c[1].close();
+        }
     }
 
     private static void checkShapes(String op, NDArray x, NDArray noise, NDArray timesteps) {
@@ -173,8 +183,17 @@ public final class NoiseSchedule {
         java.util.Arrays.fill(dims, 1);
         dims[0] = t.length;
         Shape s = new Shape(dims);
-        NDArray ca = like.getManager().create(a, s).toDevice(like.getDevice(), false);
-        NDArray cb = like.getManager().create(b, s).toDevice(like.getDevice(), false);
-        return new NDArray[] {ca, cb};
+        return new NDArray[] {onDeviceOf(like, a, s), onDeviceOf(like, b, s)};
+    }
+
+    /** A float32 array in {@code like}'s manager and on its device. */
+    static NDArray onDeviceOf(NDArray like, float[] data, Shape shape) {
+        NDArray a = like.getManager().create(data, shape);
+        if (a.getDevice().equals(like.getDevice())) {
+            return a;
+        }
+        try (a) {
+            return a.toDevice(like.getDevice(), true);
+        }
     }
 }

@@ -155,7 +155,7 @@ abstract class SigmaScheduler extends AbstractScheduler {
         long[] dims = new long[original.getShape().dimension()];
         java.util.Arrays.fill(dims, 1);
         dims[0] = t.length;
-        NDArray sigma = original.getManager().create(s, new Shape(dims)).toDevice(original.getDevice(), false);
+        NDArray sigma = NoiseSchedule.onDeviceOf(original, s, new Shape(dims));
         NDArray scaled = noise.mul(sigma);
         NDArray out = original.add(scaled);
         scaled.close();

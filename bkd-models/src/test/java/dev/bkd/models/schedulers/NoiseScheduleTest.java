@@ -59,10 +59,39 @@ class NoiseScheduleTest {
             assertEquals(new Shape(3), t.getShape());
             double noisy = SchedRef.rel(s.addNoise(ref.get("original"), ref.get("noise"), t), ref.get("noisy"));
             double velocity = SchedRef.rel(s.getVelocity(ref.get("original"), ref.get("noise"), t), ref.get("velocity"));
+            int before = m.getManagedArrays().size();
+            s.addNoise(ref.get("original"), ref.get("noise"), t);
+            s.getVelocity(ref.get("original"), ref.get("noise"), t);
+            assertEquals(before + 2, m.getManagedArrays().size(), "training ops leave only their results");
             Scheduler ddpm = Schedulers.create("ddpm", SchedRef.sdConfig());
             double viaScheduler = SchedRef.rel(ddpm.addNoise(ref.get("original"), ref.get("noise"), t), ref.get("noisy"));
             System.out.printf("add_noise rel %.3g (scheduler %.3g), get_velocity rel %.3g%n", noisy, viaScheduler, velocity);
             assertTrue(noisy <= SchedRef.TOL && velocity <= SchedRef.TOL && viaScheduler <= SchedRef.TOL);
+        }
+    }
+
+    /** Sigma-space schedulers noise img2img latents as x0 + sigma(t) noise on their own grid (diffusers' Euler). */
+    @Test
+    void sigmaSchedulersAddNoiseInSigmaSpace() {
+        double[] sigmas = SchedRef.doubles(SchedRef.timestepsJson().get("euler").get("linspace_20_sigmas"));
+        try (NDManager m = NDManager.newBaseManager(); Scheduler euler = Schedulers.create("euler", SchedRef.sdConfig())) {
+            euler.setTimesteps(20);
+            float[] ts = euler.timesteps();
+            Map<String, NDArray> ref = SchedRef.load("sched_ddpm_add_noise.safetensors", m);
+            NDArray x0 = ref.get("original");
+            NDArray noise = ref.get("noise");
+            int[] idx = {0, 5, 19};
+            float[] expected = new float[(int) x0.size()];
+            float[] a = x0.toFloatArray();
+            float[] n = noise.toFloatArray();
+            int per = expected.length / 3;
+            for (int k = 0; k < expected.length; k++) {
+                expected[k] = (float) (a[k] + sigmas[idx[k / per]] * n[k]);
+            }
+            NDArray t = m.create(new float[] {ts[0], ts[5], ts[19]});
+            double r = SchedRef.rel(euler.addNoise(x0, noise, t), m.create(expected, x0.getShape()));
+            System.out.printf("euler add_noise (sigma space) rel %.3g%n", r);
+            assertTrue(r <= SchedRef.TOL);
         }
     }
 
