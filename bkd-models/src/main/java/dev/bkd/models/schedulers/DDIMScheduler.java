@@ -1,8 +1,8 @@
 package dev.bkd.models.schedulers;
 
-import ai.djl.ndarray.NDArray;
 import static dev.bkd.models.schedulers.Predictions.sqrt;
 
+import ai.djl.ndarray.NDArray;
 import dev.bkd.core.config.SchedulerConfig;
 
 /**

@@ -1,10 +1,11 @@
 package dev.bkd.models.schedulers;
 
-import ai.djl.ndarray.NDArray;
 import static dev.bkd.models.schedulers.Predictions.sqrt;
 
+import ai.djl.ndarray.NDArray;
 import dev.bkd.core.config.SchedulerConfig;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -44,41 +45,9 @@ public final class PNDMScheduler extends AbstractScheduler {
         List<Integer> prk = new ArrayList<>();
         List<Integer> plms = new ArrayList<>();
         if (cfg.skipPrkSteps()) {
-            // diffusers: concat(_timesteps[:-1], _timesteps[-2:-1], _timesteps[-1:])[::-1]
-            int len = asc.length;
-            for (int i = 0; i < len - 1; i++) {
-                plms.add((int) asc[i]);
-            }
-            if (len >= 2) {
-                plms.add((int) asc[len - 2]);
-            }
-            plms.add((int) asc[len - 1]);
-            java.util.Collections.reverse(plms);
+            plmsWithRepeatedStart(asc, plms);
         } else {
-            if (asc.length < PNDM_ORDER) {
-                throw new SchedulerException("pndm: without skip_prk_steps PNDM needs at least " + PNDM_ORDER
-                        + " inference steps, got " + n);
-            }
-            int half = cfg.numTrainTimesteps() / n / 2;
-            // last 4 timesteps each followed by a half step, then every RK stage point repeated
-            List<Integer> pairs = new ArrayList<>();
-            for (int i = asc.length - PNDM_ORDER; i < asc.length; i++) {
-                pairs.add((int) asc[i]);
-                pairs.add((int) asc[i] + half);
-            }
-            pairs.remove(pairs.size() - 1);
-            List<Integer> doubled = new ArrayList<>();
-            for (int v : pairs) {
-                doubled.add(v);
-                doubled.add(v);
-            }
-            List<Integer> inner = doubled.subList(1, doubled.size() - 1);
-            for (int i = inner.size() - 1; i >= 0; i--) {
-                prk.add(inner.get(i));
-            }
-            for (int i = asc.length - PNDM_ORDER; i >= 0; i--) {
-                plms.add((int) asc[i]);
-            }
+            prkWarmUp(asc, n, prk, plms);
         }
         prkTimesteps = prk.stream().mapToInt(Integer::intValue).toArray();
         ets.clear();
@@ -94,6 +63,49 @@ public final class PNDMScheduler extends AbstractScheduler {
             out[k++] = v;
         }
         return out;
+    }
+
+    /** diffusers: concat(_timesteps[:-1], _timesteps[-2:-1], _timesteps[-1:])[::-1]. */
+    private static void plmsWithRepeatedStart(double[] asc, List<Integer> plms) {
+        int len = asc.length;
+        for (int i = 0; i < len - 1; i++) {
+            plms.add((int) asc[i]);
+        }
+        if (len >= 2) {
+            plms.add((int) asc[len - 2]);
+        }
+        plms.add((int) asc[len - 1]);
+        Collections.reverse(plms);
+    }
+
+    /**
+     * Three RK blocks over the top four timesteps, each visiting t, t - delta/2 (twice) and t - delta, then PLMS
+     * from the fourth timestep down (diffusers' prk_timesteps / plms_timesteps).
+     */
+    private void prkWarmUp(double[] asc, int n, List<Integer> prk, List<Integer> plms) {
+        if (asc.length < PNDM_ORDER) {
+            throw new SchedulerException("pndm: without skip_prk_steps PNDM needs at least " + PNDM_ORDER
+                    + " inference steps, got " + n);
+        }
+        int half = cfg.numTrainTimesteps() / n / 2;
+        List<Integer> pairs = new ArrayList<>(); // each of the top four timesteps followed by its half step
+        for (int i = asc.length - PNDM_ORDER; i < asc.length; i++) {
+            pairs.add((int) asc[i]);
+            pairs.add((int) asc[i] + half);
+        }
+        pairs.remove(pairs.size() - 1);
+        List<Integer> doubled = new ArrayList<>();
+        for (int v : pairs) {
+            doubled.add(v);
+            doubled.add(v);
+        }
+        List<Integer> inner = doubled.subList(1, doubled.size() - 1);
+        for (int i = inner.size() - 1; i >= 0; i--) {
+            prk.add(inner.get(i));
+        }
+        for (int i = asc.length - PNDM_ORDER; i >= 0; i--) {
+            plms.add((int) asc[i]);
+        }
     }
 
     @Override

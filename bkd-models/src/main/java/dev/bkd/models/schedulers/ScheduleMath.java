@@ -96,7 +96,7 @@ final class ScheduleMath {
                 if (j == v) {
                     out[i] = fp[j];
                 } else {
-                    double slope = ((double) fp[j + 1] - fp[j]) / 1.0;
+                    double slope = (double) fp[j + 1] - fp[j]; // xp steps by 1
                     out[i] = slope * (v - j) + fp[j];
                 }
             }
