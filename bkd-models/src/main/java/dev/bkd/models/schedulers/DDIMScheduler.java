@@ -25,16 +25,8 @@ public final class DDIMScheduler extends AbstractScheduler {
     @Override
     protected float[] computeTimesteps(int n) {
         numInferenceSteps = n;
-        return toFloats(ScheduleMath.spacedTimesteps(
+        return ScheduleMath.toFloats(ScheduleMath.spacedTimesteps(
                 cfg.timestepSpacingOr("leading"), cfg.numTrainTimesteps(), n, cfg.stepsOffset(), true));
-    }
-
-    static float[] toFloats(double[] a) {
-        float[] out = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = (float) a[i];
-        }
-        return out;
     }
 
     @Override

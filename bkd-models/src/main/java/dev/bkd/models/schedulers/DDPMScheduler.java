@@ -27,7 +27,7 @@ public final class DDPMScheduler extends AbstractScheduler {
     @Override
     protected float[] computeTimesteps(int n) {
         numInferenceSteps = n;
-        return DDIMScheduler.toFloats(ScheduleMath.spacedTimesteps(
+        return ScheduleMath.toFloats(ScheduleMath.spacedTimesteps(
                 cfg.timestepSpacingOr("leading"), cfg.numTrainTimesteps(), n, cfg.stepsOffset(), true));
     }
 

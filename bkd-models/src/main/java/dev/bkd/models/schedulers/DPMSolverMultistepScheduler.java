@@ -89,7 +89,7 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
         sigmas = withFinal(s, lastSigma);
         modelOutputs = new NDArray[solverOrder];
         lowerOrderNums = 0;
-        return DDIMScheduler.toFloats(t);
+        return ScheduleMath.toFloats(t);
     }
 
     /** How many of the ascending log-SNRs lie below lambda_min_clipped (torch.searchsorted, left). */

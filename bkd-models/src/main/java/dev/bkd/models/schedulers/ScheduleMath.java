@@ -39,6 +39,15 @@ final class ScheduleMath {
         return Math.rint(x);
     }
 
+    /** A float64 schedule as the float32 tensor diffusers hands out. */
+    static float[] toFloats(double[] a) {
+        float[] out = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = (float) a[i];
+        }
+        return out;
+    }
+
     static double[] reversed(double[] a) {
         double[] out = new double[a.length];
         for (int i = 0; i < a.length; i++) {

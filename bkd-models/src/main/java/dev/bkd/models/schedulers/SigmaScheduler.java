@@ -57,7 +57,7 @@ abstract class SigmaScheduler extends AbstractScheduler {
             }
         }
         sigmas = withFinal(s, finalSigma);
-        return DDIMScheduler.toFloats(t);
+        return ScheduleMath.toFloats(t);
     }
 
     static float[] withFinal(double[] s, float last) {
