@@ -58,6 +58,8 @@ public record UNet2DConditionConfig(
         ObjectNode extras) {
 
     public static final String CLASS_NAME = "UNet2DConditionModel";
+    /** The diffusers version bkd's UNet is verified against (written when a config has none). */
+    public static final String DIFFUSERS_VERSION = "0.40.0";
     /** Label of configs built in code; {@link #from} swaps it for the file's label. */
     private static final String SELF = "UNet2DConditionConfig";
     private static final List<String> ACTIVATIONS = List.of("silu", "swish", "gelu");
@@ -198,7 +200,7 @@ public record UNet2DConditionConfig(
                     r.getString("timestep_post_act", null),
                     r.getInt("conv_in_kernel", 3),
                     r.getInt("conv_out_kernel", 3),
-                    r.extras()); // unread fields (incl. ones that cannot matter for these blocks) kept verbatim
+                    extras(r));
         } catch (ConfigException e) {
             String m = e.getMessage();
             if (m.startsWith(SELF + ":") && !r.label().equals(SELF)) {
@@ -207,6 +209,18 @@ public record UNet2DConditionConfig(
             throw e;
         }
         return c;
+    }
+
+    /**
+     * Unread fields (incl. ones that cannot matter for the blocks bkd builds), kept verbatim; a config
+     * without a diffusers version gets the one bkd is verified against, so a save/read round trip is stable.
+     */
+    private static ObjectNode extras(ConfigReader r) {
+        ObjectNode ex = r.extras();
+        if (!ex.has("_diffusers_version")) {
+            ex.put("_diffusers_version", DIFFUSERS_VERSION);
+        }
+        return ex;
     }
 
     /** Fields diffusers reads that would change the maths; bkd implements only their default. */
@@ -424,7 +438,7 @@ public record UNet2DConditionConfig(
             m.put(e.getKey(), e.getValue().deepCopy());
         }
         m.put("_class_name", f.textNode(CLASS_NAME));
-        m.putIfAbsent("_diffusers_version", f.textNode("0.40.0"));
+        m.putIfAbsent("_diffusers_version", f.textNode(DIFFUSERS_VERSION));
         m.put("act_fn", f.textNode(actFn));
         m.put("attention_head_dim", perBlock(attentionHeadDim));
         m.put("block_out_channels", list(blockOutChannels));
@@ -500,8 +514,8 @@ public record UNet2DConditionConfig(
     }
 
     private static JsonNode number(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e15
-                ? JsonNodeFactory.instance.numberNode((long) v)
+        return v == Math.rint(v) && Math.abs(v) <= Integer.MAX_VALUE
+                ? JsonNodeFactory.instance.numberNode((int) v)
                 : JsonNodeFactory.instance.numberNode(v);
     }
 
