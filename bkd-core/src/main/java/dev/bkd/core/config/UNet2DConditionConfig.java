@@ -227,6 +227,8 @@ public record UNet2DConditionConfig(
     private static void rejectUnsupported(ConfigReader r) {
         r.requireOneOf("class_embed_type", (Object) null);
         r.requireOneOf("num_class_embeds", (Object) null);
+        // doubles every resnet's time-embedding width in diffusers even without a class embedding
+        r.requireOneOf("class_embeddings_concat", false);
         r.requireOneOf("addition_embed_type", (Object) null);
         r.requireOneOf("time_cond_proj_dim", (Object) null);
         r.requireOneOf("encoder_hid_dim", (Object) null);
@@ -444,6 +446,7 @@ public record UNet2DConditionConfig(
         m.put("block_out_channels", list(blockOutChannels));
         m.put("center_input_sample", f.booleanNode(centerInputSample));
         m.put("class_embed_type", f.nullNode());
+        m.put("class_embeddings_concat", f.booleanNode(false));
         m.put("conv_in_kernel", f.numberNode(convInKernel));
         m.put("conv_out_kernel", f.numberNode(convOutKernel));
         m.put("cross_attention_dim", perBlock(crossAttentionDim));

@@ -134,6 +134,7 @@ class UNet2DConditionConfigTest {
     void unsupportedFieldsAreRejectedByName() {
         rejects("{\"class_embed_type\": \"timestep\"}", "`class_embed_type`", "timestep");
         rejects("{\"num_class_embeds\": 10}", "`num_class_embeds`");
+        rejects("{\"class_embeddings_concat\": true}", "`class_embeddings_concat`");
         rejects("{\"addition_embed_type\": \"text_time\"}", "`addition_embed_type`", "text_time");
         rejects("{\"time_cond_proj_dim\": 256}", "`time_cond_proj_dim`", "256");
         rejects("{\"encoder_hid_dim\": 1024}", "`encoder_hid_dim`");
