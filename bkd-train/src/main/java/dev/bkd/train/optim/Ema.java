@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Exponential moving average of weights, like diffusers' EMAModel: {@code shadow -= (1 - decay) * (shadow -
@@ -101,7 +102,7 @@ public final class Ema implements AutoCloseable {
         }
     }
 
-    private void checkNames(java.util.Set<String> names) {
+    private void checkNames(Set<String> names) {
         if (names.equals(shadow.keySet())) {
             return;
         }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.config.ConfigException;
 import java.util.Collection;
 
@@ -50,7 +51,7 @@ public final class GradClip {
             }
             NDArray total = NDArrays.stack(norms).norm();
             total.attach(scope);
-            return total.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+            return total.toType(DataType.FLOAT64, false).getDouble();
         }
     }
 }

@@ -1,0 +1,111 @@
+package dev.bkd.train.data;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Batches of transformed images and captions. A batch never spans two epochs (the last one may be short unless
+ * {@code dropLast}); an image that fails to decode is skipped, counted in the dataset report, and replaced by
+ * the next item (fatal when the dataset is strict).
+ */
+public final class ImageBatches {
+    /** Pixels (B, 3, H, W) in [-1, 1], one caption per image, and the dataset indices of the images. */
+    public record Batch(NDArray pixels, List<String> captions, int[] items) {
+        /** Number of images. */
+        public int size() {
+            return items.length;
+        }
+    }
+
+    private final CaptionedDataset data;
+    private final ImageTransform transform;
+    private final EpochSampler sampler;
+    private final int batchSize;
+    private final boolean dropLast;
+    private final Set<Integer> broken = new HashSet<>();
+
+    public ImageBatches(CaptionedDataset data, ImageTransform transform, EpochSampler sampler, int batchSize,
+                        boolean dropLast) {
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        }
+        this.data = data;
+        this.transform = transform;
+        this.sampler = sampler;
+        this.batchSize = batchSize;
+        this.dropLast = dropLast;
+    }
+
+    /** The next batch, its pixels created in {@code manager}. */
+    public Batch next(NDManager manager) {
+        int n = transform.resolution();
+        int failuresInARow = 0;
+        while (true) {
+            if (sampler.remainingInEpoch() == 0 || (dropLast && sampler.remainingInEpoch() < batchSize)) {
+                sampler.nextEpoch();
+            }
+            long epoch = sampler.epoch();
+            List<float[]> pixels = new ArrayList<>();
+            List<String> captions = new ArrayList<>();
+            List<Integer> items = new ArrayList<>();
+            while (pixels.size() < batchSize && sampler.remainingInEpoch() > 0) {
+                int i = sampler.next();
+                SplittableRandom rng = sampler.itemRandom(epoch, i);
+                float[] px = load(i, rng);
+                if (px == null) {
+                    if (++failuresInARow > data.size()) {
+                        throw new DatasetException(data.root() + ": no image decodes; " + data.report().summary());
+                    }
+                    continue;
+                }
+                failuresInARow = 0;
+                pixels.add(px);
+                captions.add(caption(data.get(i), rng));
+                items.add(i);
+            }
+            if (pixels.isEmpty() || (dropLast && pixels.size() < batchSize)) {
+                continue;
+            }
+            float[] flat = new float[pixels.size() * 3 * n * n];
+            for (int b = 0; b < pixels.size(); b++) {
+                System.arraycopy(pixels.get(b), 0, flat, b * 3 * n * n, 3 * n * n);
+            }
+            NDArray x = manager.create(flat, new Shape(pixels.size(), 3, n, n));
+            return new Batch(x, List.copyOf(captions), items.stream().mapToInt(Integer::intValue).toArray());
+        }
+    }
+
+    /** Transformed pixels of item {@code i}, or null after recording why it cannot be decoded. */
+    private float[] load(int i, SplittableRandom rng) {
+        CaptionedImage item = data.get(i);
+        if (broken.contains(i)) {
+            return null;
+        }
+        try {
+            return transform.apply(Images.read(item.file()), rng);
+        } catch (IOException e) {
+            broken.add(i); // reported once, skipped silently in later epochs
+            data.report().skip(SkipReason.UNREADABLE_IMAGE, item.origin(), "`" + item.relativePath() + "`: "
+                    + e.getMessage());
+            return null;
+        }
+    }
+
+    /** One caption per epoch: the only one, or a random pick among alternatives (diffusers' random.choice). */
+    static String caption(CaptionedImage item, SplittableRandom rng) {
+        List<String> c = item.captions();
+        return c.size() == 1 ? c.get(0) : c.get(rng.nextInt(c.size()));
+    }
+
+    /** The position to save with a checkpoint. */
+    public DataPosition position() {
+        return sampler.position();
+    }
+}
