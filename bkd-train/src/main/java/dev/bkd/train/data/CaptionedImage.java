@@ -2,6 +2,7 @@ package dev.bkd.train.data;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.random.RandomGenerator;
 
 /**
  * One usable dataset item: the image (inside the data folder), one or more captions (a metadata list gives
@@ -13,5 +14,10 @@ public record CaptionedImage(Path file, String relativePath, List<String> captio
         if (captions.isEmpty()) {
             throw new IllegalArgumentException(origin + ": no caption");
         }
+    }
+
+    /** The caption for one visit: the only one, or a random pick among alternatives (diffusers' random.choice). */
+    public String caption(RandomGenerator rng) {
+        return captions.size() == 1 ? captions.get(0) : captions.get(rng.nextInt(captions.size()));
     }
 }

@@ -57,6 +57,28 @@ public final class EpochSampler {
         return order[index++];
     }
 
+    /**
+     * The next batch of indices, never spanning two epochs: the last one of an epoch is short, or skipped when
+     * {@code dropLast}.
+     */
+    public int[] nextBatch(int batchSize, boolean dropLast) {
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        }
+        if (remainingInEpoch() == 0 || (dropLast && remainingInEpoch() < batchSize)) {
+            nextEpoch();
+        }
+        if (dropLast && size < batchSize) {
+            throw new IllegalArgumentException("batch size " + batchSize + " with drop_last leaves no batch of "
+                    + size + " items");
+        }
+        int[] out = new int[Math.min(batchSize, remainingInEpoch())];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = order[index++];
+        }
+        return out;
+    }
+
     /** Abandons the rest of the current epoch. */
     public void nextEpoch() {
         epoch++;
@@ -85,7 +107,7 @@ public final class EpochSampler {
     }
 
     /** A generator for item {@code item}'s augmentation in epoch {@code e}, independent of visiting order. */
-    public SplittableRandom itemRandom(long e, int item) {
+    public static SplittableRandom itemRandom(long seed, long e, int item) {
         return new SplittableRandom(mix(seed, e, item));
     }
 

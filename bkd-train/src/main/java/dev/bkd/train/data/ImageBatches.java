@@ -57,17 +57,17 @@ public final class ImageBatches {
             List<Integer> items = new ArrayList<>();
             while (pixels.size() < batchSize && sampler.remainingInEpoch() > 0) {
                 int i = sampler.next();
-                SplittableRandom rng = sampler.itemRandom(epoch, i);
-                float[] px = load(i, rng);
-                if (px == null) {
+                SplittableRandom rng = EpochSampler.itemRandom(sampler.seed(), epoch, i);
+                ImageTransform.Sample sample = load(i, rng);
+                if (sample == null) {
                     if (++failuresInARow > data.size()) {
                         throw new DatasetException(data.root() + ": no image decodes; " + data.report().summary());
                     }
                     continue;
                 }
                 failuresInARow = 0;
-                pixels.add(px);
-                captions.add(caption(data.get(i), rng));
+                pixels.add(sample.pixels());
+                captions.add(sample.caption());
                 items.add(i);
             }
             if (pixels.isEmpty() || (dropLast && pixels.size() < batchSize)) {
@@ -82,26 +82,20 @@ public final class ImageBatches {
         }
     }
 
-    /** Transformed pixels of item {@code i}, or null after recording why it cannot be decoded. */
-    private float[] load(int i, SplittableRandom rng) {
+    /** Item {@code i} transformed, or null after recording why it cannot be decoded. */
+    private ImageTransform.Sample load(int i, SplittableRandom rng) {
         CaptionedImage item = data.get(i);
         if (broken.contains(i)) {
             return null;
         }
         try {
-            return transform.apply(Images.read(item.file()), rng);
+            return transform.load(item, rng);
         } catch (IOException e) {
             broken.add(i); // reported once, skipped silently in later epochs
             data.report().skip(SkipReason.UNREADABLE_IMAGE, item.origin(), "`" + item.relativePath() + "`: "
                     + e.getMessage());
             return null;
         }
-    }
-
-    /** One caption per epoch: the only one, or a random pick among alternatives (diffusers' random.choice). */
-    static String caption(CaptionedImage item, SplittableRandom rng) {
-        List<String> c = item.captions();
-        return c.size() == 1 ? c.get(0) : c.get(rng.nextInt(c.size()));
     }
 
     /** The position to save with a checkpoint. */

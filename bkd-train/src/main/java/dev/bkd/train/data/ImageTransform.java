@@ -1,6 +1,7 @@
 package dev.bkd.train.data;
 
 import dev.bkd.core.config.ConfigException;
+import java.io.IOException;
 import java.util.random.RandomGenerator;
 
 /**
@@ -12,6 +13,15 @@ public record ImageTransform(int resolution, boolean centerCrop, boolean randomF
         if (resolution <= 0) {
             throw new ConfigException("resolution must be a positive number of pixels, got " + resolution);
         }
+    }
+
+    /** One transformed item: CHW pixels in [-1, 1] and the caption drawn for this visit. */
+    public record Sample(float[] pixels, String caption) {}
+
+    /** Decodes and transforms {@code item}, then draws its caption, all from {@code rng}. */
+    public Sample load(CaptionedImage item, RandomGenerator rng) throws IOException {
+        float[] px = apply(Images.read(item.file()), rng);
+        return new Sample(px, item.caption(rng));
     }
 
     /** Transforms {@code img}; {@code rng} draws the crop offset, then the flip, like the torchvision compose. */
