@@ -3,18 +3,18 @@ package dev.bkd.train.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bkd.core.config.ConfigReader;
+import dev.bkd.core.random.Generator;
 import dev.bkd.train.data.DataPosition;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The non-tensor part of a checkpoint ({@code trainer_state.json}): optimizer step, data position, RNG states
- * by name, and anything else the loop wants back ({@code extra}: EMA step, best loss, config echo...).
+ * The non-tensor part of a checkpoint ({@code trainer_state.json}): optimizer step, data position, generator
+ * states by name (noise, timesteps...), and anything else the loop wants back ({@code extra}: EMA step, ...).
  */
-public record TrainerState(long step, DataPosition data, Map<String, byte[]> rng, ObjectNode extra) {
+public record TrainerState(long step, DataPosition data, Map<String, Generator.State> rng, ObjectNode extra) {
     public TrainerState {
         if (step < 0) {
             throw new IllegalArgumentException("step must be >= 0, got " + step);
@@ -29,9 +29,9 @@ public record TrainerState(long step, DataPosition data, Map<String, byte[]> rng
     }
 
     /** The same state plus {@code generator}'s current state under {@code name}. */
-    public TrainerState withRng(String name, RngState generator) {
-        Map<String, byte[]> r = new LinkedHashMap<>(rng);
-        r.put(name, generator.saveState());
+    public TrainerState withRng(String name, Generator generator) {
+        Map<String, Generator.State> r = new LinkedHashMap<>(rng);
+        r.put(name, generator.state());
         return new TrainerState(step, data, r, extra);
     }
 
@@ -43,12 +43,12 @@ public record TrainerState(long step, DataPosition data, Map<String, byte[]> rng
     }
 
     /** Restores {@code generator} from the state saved under {@code name}; a missing name is an error. */
-    public void restoreRng(String name, RngState generator, String source) {
-        byte[] s = rng.get(name);
+    public void restoreRng(String name, Generator generator, String source) {
+        Generator.State s = rng.get(name);
         if (s == null) {
             throw new CheckpointException(source + ": no RNG state `" + name + "` (saved: " + rng.keySet() + ")");
         }
-        generator.restoreState(s);
+        generator.restore(s);
     }
 
     ObjectNode toJson() {
@@ -58,7 +58,7 @@ public record TrainerState(long step, DataPosition data, Map<String, byte[]> rng
         d.put("epoch", data.epoch());
         d.put("index", data.index());
         ObjectNode r = n.putObject("rng");
-        rng.forEach((k, v) -> r.put(k, Base64.getEncoder().encodeToString(v)));
+        rng.forEach((k, v) -> r.put(k, v.toString()));
         n.set("extra", extra);
         return n;
     }
@@ -71,19 +71,15 @@ public record TrainerState(long step, DataPosition data, Map<String, byte[]> rng
         }
         DataPosition pos = new DataPosition(nonNegativeLong(cfg, "data.epoch", d.get("epoch")),
                 nonNegativeLong(cfg, "data.index", d.get("index")));
-        Map<String, byte[]> rng = new LinkedHashMap<>();
+        Map<String, Generator.State> rng = new LinkedHashMap<>();
         JsonNode r = cfg.raw("rng");
         if (r != null && !r.isNull()) {
             if (!r.isObject()) {
-                throw cfg.error("rng", "must be an object of base64 strings");
+                throw cfg.error("rng", "must be an object of generator states");
             }
             for (Iterator<Map.Entry<String, JsonNode>> it = r.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                try {
-                    rng.put(e.getKey(), Base64.getDecoder().decode(e.getValue().asText("")));
-                } catch (IllegalArgumentException ex) {
-                    throw cfg.error("rng." + e.getKey(), "is not base64");
-                }
+                rng.put(e.getKey(), Generator.State.parse(e.getValue().asText(null), cfg.label() + " rng." + e.getKey()));
             }
         }
         JsonNode extra = cfg.raw("extra");

@@ -1,8 +1,8 @@
 package dev.bkd.train.data;
 
+import dev.bkd.core.random.Generator;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.random.RandomGenerator;
 
 /**
  * One usable dataset item: the image (inside the data folder), one or more captions (a metadata list gives
@@ -17,7 +17,7 @@ public record CaptionedImage(Path file, String relativePath, List<String> captio
     }
 
     /** The caption for one visit: the only one, or a random pick among alternatives (diffusers' random.choice). */
-    public String caption(RandomGenerator rng) {
+    public String caption(Generator rng) {
         return captions.size() == 1 ? captions.get(0) : captions.get(rng.nextInt(captions.size()));
     }
 }

@@ -1,6 +1,6 @@
 package dev.bkd.train.data;
 
-import java.util.SplittableRandom;
+import dev.bkd.core.random.Generator;
 
 /**
  * Visits item indices epoch after epoch, each epoch in an order fixed by (seed, epoch) alone, so a run resumed
@@ -38,7 +38,7 @@ public final class EpochSampler {
             o[i] = i;
         }
         if (shuffle) {
-            SplittableRandom r = new SplittableRandom(mix(seed, e, -1));
+            Generator r = new Generator(mix(seed, e, -1));
             for (int i = size - 1; i > 0; i--) {
                 int j = r.nextInt(i + 1);
                 int t = o[i];
@@ -107,11 +107,11 @@ public final class EpochSampler {
     }
 
     /** A generator for item {@code item}'s augmentation in epoch {@code e}, independent of visiting order. */
-    public static SplittableRandom itemRandom(long seed, long e, int item) {
-        return new SplittableRandom(mix(seed, e, item));
+    public static Generator itemRandom(long seed, long e, int item) {
+        return new Generator(mix(seed, e, item));
     }
 
-    /** SplitMix64's finaliser over the three values: well-spread seeds from small consecutive inputs. */
+    /** SplitMix64's finaliser chained over the values: well-spread seeds from small consecutive inputs. */
     static long mix(long seed, long epoch, long item) {
         long z = seed;
         for (long v : new long[] {epoch, item}) {

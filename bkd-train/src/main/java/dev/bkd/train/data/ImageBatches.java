@@ -3,12 +3,12 @@ package dev.bkd.train.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.bkd.core.random.Generator;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
 
 /**
  * Batches of transformed images and captions. A batch never spans two epochs (the last one may be short unless
@@ -57,7 +57,7 @@ public final class ImageBatches {
             List<Integer> items = new ArrayList<>();
             while (pixels.size() < batchSize && sampler.remainingInEpoch() > 0) {
                 int i = sampler.next();
-                SplittableRandom rng = EpochSampler.itemRandom(sampler.seed(), epoch, i);
+                Generator rng = EpochSampler.itemRandom(sampler.seed(), epoch, i);
                 ImageTransform.Sample sample = load(i, rng);
                 if (sample == null) {
                     if (++failuresInARow > data.size()) {
@@ -83,7 +83,7 @@ public final class ImageBatches {
     }
 
     /** Item {@code i} transformed, or null after recording why it cannot be decoded. */
-    private ImageTransform.Sample load(int i, SplittableRandom rng) {
+    private ImageTransform.Sample load(int i, Generator rng) {
         CaptionedImage item = data.get(i);
         if (broken.contains(i)) {
             return null;

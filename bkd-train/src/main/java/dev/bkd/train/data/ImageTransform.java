@@ -1,8 +1,8 @@
 package dev.bkd.train.data;
 
 import dev.bkd.core.config.ConfigException;
+import dev.bkd.core.random.Generator;
 import java.io.IOException;
-import java.util.random.RandomGenerator;
 
 /**
  * diffusers train_text_to_image's train_transforms: Resize(resolution, bilinear) -> CenterCrop or RandomCrop
@@ -19,13 +19,13 @@ public record ImageTransform(int resolution, boolean centerCrop, boolean randomF
     public record Sample(float[] pixels, String caption) {}
 
     /** Decodes and transforms {@code item}, then draws its caption, all from {@code rng}. */
-    public Sample load(CaptionedImage item, RandomGenerator rng) throws IOException {
+    public Sample load(CaptionedImage item, Generator rng) throws IOException {
         float[] px = apply(Images.read(item.file()), rng);
         return new Sample(px, item.caption(rng));
     }
 
     /** Transforms {@code img}; {@code rng} draws the crop offset, then the flip, like the torchvision compose. */
-    public float[] apply(Images.Rgb img, RandomGenerator rng) {
+    public float[] apply(Images.Rgb img, Generator rng) {
         Images.Rgb r = resizeShorterSide(img);
         int top;
         int left;

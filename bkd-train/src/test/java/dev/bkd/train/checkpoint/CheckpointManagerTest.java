@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.*;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.IntNode;
+import dev.bkd.core.random.Generator;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.train.data.DataPosition;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,30 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckpointManagerTest {
     @TempDir
     Path out;
-
-    /** A toy generator: a 64-bit LCG whose state is its one long. */
-    static final class Lcg implements RngState {
-        long s;
-
-        Lcg(long seed) {
-            s = seed;
-        }
-
-        long next() {
-            s = s * 6364136223846793005L + 1442695040888963407L;
-            return s;
-        }
-
-        @Override
-        public byte[] saveState() {
-            return ByteBuffer.allocate(8).putLong(s).array();
-        }
-
-        @Override
-        public void restoreState(byte[] state) {
-            s = ByteBuffer.wrap(state).getLong();
-        }
-    }
 
     private static Map<String, Map<String, NDArray>> weights(NDManager m, float v) {
         return Map.of("student", Map.of("conv.weight", m.full(new ai.djl.ndarray.types.Shape(2, 2), v)),
@@ -59,10 +35,10 @@ class CheckpointManagerTest {
     @Test
     void savesKeepsTheLastKAndRoundTripsEverything() throws IOException {
         CheckpointManager cm = new CheckpointManager(out, 2);
-        Lcg rng = new Lcg(42);
+        Generator rng = new Generator(42);
         try (NDManager m = NDManager.newBaseManager()) {
             for (int step : new int[] {100, 200, 300}) {
-                rng.next();
+                rng.nextLong();
                 TrainerState st = TrainerState.of(step, new DataPosition(step / 200, step % 7))
                         .withRng("noise", rng).withExtra("ema_step", IntNode.valueOf(step));
                 cm.save(st, weights(m, step));
@@ -75,10 +51,13 @@ class CheckpointManagerTest {
         assertEquals(300, c.step());
         assertEquals(new DataPosition(1, 300 % 7), c.state().data());
         assertEquals(300, c.state().extra().get("ema_step").asInt());
-        long expectedNext = rng.next();
-        Lcg restored = new Lcg(0);
+        long expectedNext = rng.nextLong();
+        Generator restored = new Generator(0);
         c.state().restoreRng("noise", restored, latest.toString());
-        assertEquals(expectedNext, restored.next(), "the generator continues where it was saved");
+        assertEquals(expectedNext, restored.nextLong(), "the generator continues where it was saved");
+        CheckpointException missing = assertThrows(CheckpointException.class,
+                () -> c.state().restoreRng("timesteps", restored, latest.toString()));
+        assertTrue(missing.getMessage().contains("`timesteps`"), missing.getMessage());
         try (NDManager m = NDManager.newBaseManager(); StateDict sd = c.open("student")) {
             assertArrayEquals(new float[] {300, 300, 300, 300}, sd.load("conv.weight", m).toFloatArray());
         }
@@ -129,6 +108,10 @@ class CheckpointManagerTest {
         Files.write(dir.resolve("optimizer.safetensors"), new byte[] {9, 9});
         e = assertThrows(CheckpointException.class, () -> CheckpointManager.load(dir, Set.of()));
         assertTrue(e.getMessage().contains("optimizer.safetensors"), e.getMessage());
+        Files.writeString(dir.resolve("trainer_state.json"), "{\"format\": \"bkd-checkpoint\", \"step\": 5,"
+                + " \"data\": {\"epoch\": 0, \"index\": 0}, \"rng\": {\"noise\": \"xoshiro256++:12\"}}");
+        e = assertThrows(CheckpointException.class, () -> CheckpointManager.load(dir, Set.of()));
+        assertTrue(e.getMessage().contains("rng.noise"), e.getMessage());
         Files.writeString(dir.resolve("trainer_state.json"), "{\"format\": \"bkd-checkpoint\", \"step\": -1}");
         e = assertThrows(CheckpointException.class, () -> CheckpointManager.load(dir, Set.of()));
         assertTrue(e.getMessage().contains("`step`"), e.getMessage());

@@ -2,9 +2,9 @@ package dev.bkd.train.data;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.bkd.core.random.Generator;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,7 +72,7 @@ class ImageTransformTest {
                 rgb[o + 2] = 0;
             }
         }
-        float[] chw = new ImageTransform(8, true, false).apply(new Images.Rgb(17, 8, rgb), new SplittableRandom(1));
+        float[] chw = new ImageTransform(8, true, false).apply(new Images.Rgb(17, 8, rgb), new Generator(1));
         assertEquals(3 * 8 * 8, chw.length);
         assertEquals(norm(4 * 15), chw[0], 0f);          // R at (0,0): source column 4
         assertEquals(norm(11 * 15), chw[7], 0f);         // R at (7,0): source column 11
@@ -93,9 +93,9 @@ class ImageTransformTest {
         boolean sawFlip = false;
         boolean sawPlain = false;
         for (long seed = 0; seed < 40; seed++) {
-            float[] a = t.apply(img, new SplittableRandom(seed));
-            assertArrayEquals(a, t.apply(img, new SplittableRandom(seed)), "same seed, same pixels");
-            SplittableRandom r = new SplittableRandom(seed);
+            float[] a = t.apply(img, new Generator(seed));
+            assertArrayEquals(a, t.apply(img, new Generator(seed)), "same seed, same pixels");
+            Generator r = new Generator(seed);
             int top = r.nextInt(1);
             int left = r.nextInt(21);
             boolean flip = r.nextDouble() < 0.5;
