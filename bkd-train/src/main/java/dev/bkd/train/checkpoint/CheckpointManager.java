@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class CheckpointManager {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointManager.class);
+    /** Checkpoint folders are PREFIX + step, holding STATE_FILE and one {@code <set>}WEIGHTS_SUFFIX per weight set. */
     public static final String PREFIX = "checkpoint-";
     public static final String STATE_FILE = "trainer_state.json";
     public static final String WEIGHTS_SUFFIX = ".safetensors";

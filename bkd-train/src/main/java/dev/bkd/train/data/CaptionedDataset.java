@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class CaptionedDataset {
     private static final Logger LOG = LoggerFactory.getLogger(CaptionedDataset.class);
+    /** imagefolder metadata file names, looked for in the data folder itself. */
     public static final String METADATA_JSONL = "metadata.jsonl";
     public static final String METADATA_CSV = "metadata.csv";
 

@@ -29,6 +29,7 @@ public final class DatasetReport {
     private final boolean strict;
     private final List<Skip> skips = new ArrayList<>();
 
+    /** {@code dataset} names the folder in messages. */
     public DatasetReport(String dataset, boolean strict) {
         this.dataset = dataset;
         this.strict = strict;

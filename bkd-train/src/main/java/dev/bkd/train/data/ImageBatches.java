@@ -31,6 +31,7 @@ public final class ImageBatches {
     private final boolean dropLast;
     private final Set<Integer> broken = new HashSet<>();
 
+    /** Batches of {@code batchSize} drawn in {@code sampler}'s order (it carries the seed and position). */
     public ImageBatches(CaptionedDataset data, ImageTransform transform, EpochSampler sampler, int batchSize,
                         boolean dropLast) {
         if (batchSize <= 0) {

@@ -89,6 +89,10 @@ class CaptionedDatasetTest {
 
         DatasetException e = assertThrows(DatasetException.class, () -> CaptionedDataset.open(root, DatasetOptions.defaults()));
         assertTrue(e.getMessage().contains("[file_name, prompt, score]"), e.getMessage());
+        e = assertThrows(DatasetException.class,
+                () -> CaptionedDataset.open(root, DatasetOptions.defaults().withCaptionColumn("prompt").withStrict(true)));
+        assertTrue(e.getMessage().contains("metadata.csv line 5: malformed metadata row: 4 fields, the header has 3"),
+                e.getMessage());
     }
 
     @Test
@@ -103,11 +107,17 @@ class CaptionedDatasetTest {
         Files.writeString(root.resolve("empty.txt"), "\n");
         Files.write(root.resolve("bad.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G'});
         Files.writeString(root.resolve("bad.txt"), "broken image");
+        Files.createSymbolicLink(root.resolve("out.png"), TinyImages.png(tmp.resolve("secret.png"), 8, 8, 5));
+        Files.writeString(root.resolve("out.txt"), "a linked image");
         CaptionedDataset d = CaptionedDataset.open(root, DatasetOptions.defaults());
         assertEquals(".txt captions", d.layout());
         assertEquals(List.of("a.png", "deep/b.jpeg"), d.items().stream().map(CaptionedImage::relativePath).toList());
         assertEquals("caption a", d.get(0).captions().get(0));
-        assertEquals(Map.of(SkipReason.EMPTY_CAPTION, 2, SkipReason.UNREADABLE_IMAGE, 1), d.report().counts());
+        assertEquals(Map.of(SkipReason.EMPTY_CAPTION, 2, SkipReason.UNREADABLE_IMAGE, 1, SkipReason.OUTSIDE_FOLDER, 1),
+                d.report().counts());
+        DatasetException e = assertThrows(DatasetException.class,
+                () -> CaptionedDataset.open(root, DatasetOptions.defaults().withStrict(true)));
+        assertTrue(e.getMessage().contains("bad.txt: unreadable image"), e.getMessage()); // sorted: bad.png first
     }
 
     @Test
