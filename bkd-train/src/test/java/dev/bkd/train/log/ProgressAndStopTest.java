@@ -41,8 +41,11 @@ class ProgressAndStopTest {
         String s = bytes.toString(StandardCharsets.UTF_8);
         assertEquals(2, s.chars().filter(c -> c == '\r').count());
         assertFalse(s.contains("\n"));
+        String first = s.substring(1, s.lastIndexOf('\r'));
         String second = s.substring(s.lastIndexOf('\r') + 1);
-        assertTrue(second.length() >= s.indexOf('\r', 1) - 1, "shorter redraw is padded over the old text");
+        assertTrue(first.contains("loss 10.00") && !second.contains("loss"), s);
+        assertEquals(first.length(), second.length(), "the shorter redraw is padded over the old text");
+        assertTrue(second.endsWith("  "), second);
         bar.finish();
         assertTrue(bytes.toString(StandardCharsets.UTF_8).endsWith("\n"));
     }
