@@ -84,9 +84,10 @@ final class OpsArgs {
         }
         if (mask.getDataType() == DataType.BOOLEAN) {
             // DJL's where does not broadcast, hence full-size branches
-            return NDArrays.where(mask,
-                    mask.getManager().zeros(mask.getShape(), dtype, mask.getDevice()),
-                    mask.getManager().full(mask.getShape(), Float.NEGATIVE_INFINITY, dtype, mask.getDevice()));
+            try (NDArray zero = mask.getManager().zeros(mask.getShape(), dtype, mask.getDevice());
+                    NDArray hidden = mask.getManager().full(mask.getShape(), Float.NEGATIVE_INFINITY, dtype, mask.getDevice())) {
+                return NDArrays.where(mask, zero, hidden);
+            }
         }
         return mask.getDataType() == dtype ? mask : mask.toType(dtype, false);
     }
