@@ -110,6 +110,36 @@ class TorchScriptOpsTest {
         }
     }
 
+    /** TorchScript's profiling executor re-optimises a method after its first runs; gradients must not change. */
+    @Test
+    void repeatedTrainingCallsKeepGradients() {
+        try (NDManager m = OpsTesting.manager()) {
+            Random rnd = new Random(6);
+            NDArray x = OpsTesting.normal(m, rnd, 1.0, 2, 8, 4, 4);
+            NDArray w = OpsTesting.normal(m, rnd, 1.0, 8);
+            NDArray b = OpsTesting.normal(m, rnd, 1.0, 8);
+            NDArray rx = OpsTesting.normal(m, rnd, 1.0, 2, 8, 4, 4);
+            NDArray q = OpsTesting.normal(m, rnd, 1.0, 1, 2, 6, 4);
+            NDArray mask = OpsTesting.normal(m, rnd, 1.0, 1, 1, 6, 6);
+            NDArray rq = OpsTesting.normal(m, rnd, 1.0, 1, 2, 6, 4);
+            OpsTesting.Pass gnRef = OpsTesting.pass(in -> DjlOps.groupNorm(in[0], 4, in[1], in[2], 1e-5f), rx, x, w, b);
+            OpsTesting.Pass atRef = OpsTesting.pass(in -> DjlOps.attention(in[0], in[1], in[2], mask, true, 0.5), rq, q, q, q);
+            double worst = 0;
+            for (int step = 0; step < 8; step++) {
+                OpsTesting.Pass gn = OpsTesting.pass(in -> TorchScriptOps.groupNorm(in[0], 4, in[1], in[2], 1e-5f), rx, x, w, b);
+                OpsTesting.Pass at = OpsTesting.pass(in -> TorchScriptOps.attention(in[0], in[1], in[2], mask, true, 0.5), rq, q, q, q);
+                for (int i = 0; i < 3; i++) {
+                    worst = Math.max(worst, OpsTesting.error(gn.grads[i], gnRef.grads[i]));
+                    worst = Math.max(worst, OpsTesting.error(at.grads[i], atRef.grads[i]));
+                }
+                // an inference call between training steps must not disturb them
+                TorchScriptOps.groupNorm(x, 4, w, b, 1e-5f).close();
+            }
+            System.out.printf("8 training steps, worst gradient error vs pure: %.2e%n", worst);
+            assertTrue(worst <= TOL, "gradient error " + worst);
+        }
+    }
+
     @Test
     void booleanMaskMeansAttendWhereTrue() {
         try (NDManager m = OpsTesting.manager()) {
