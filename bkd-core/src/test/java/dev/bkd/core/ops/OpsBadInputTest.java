@@ -37,6 +37,7 @@ class OpsBadInputTest {
             expect(() -> impl.groupNorm(x, 5, null, m.ones(new Shape(10, 1))), "bias", "(10, 1)");
             expect(() -> impl.groupNorm(m.zeros(new Shape(10)), 5, null, null), "(N, C, ...)", "(10)");
             expect(() -> impl.groupNorm(x.toType(DataType.INT32, false), 5, null, null), "int32");
+            expect(() -> impl.groupNorm(m.zeros(new Shape(0, 10, 4)), 5, null, null), "empty", "(0, 10, 4)");
             expect(() -> impl.groupNorm(x, 5, m.ones(new Shape(10), DataType.FLOAT64), null), "weight", "float64", "float32");
         }
     }
@@ -55,6 +56,7 @@ class OpsBadInputTest {
             expect(() -> impl.attention(q, k, k, m.zeros(new Shape(1, 2, 4, 5))), "mask (1, 2, 4, 5)", "(1, 2, 4, 6)");
             expect(() -> impl.attention(m.zeros(new Shape(4, 8)), m.zeros(new Shape(4, 8)), m.zeros(new Shape(4, 8)), null), "rank");
             expect(() -> impl.attention(q, k.toType(DataType.FLOAT64, false), k, null), "k is float64");
+            expect(() -> impl.attention(m.zeros(new Shape(1, 2, 0, 8)), k, k, null), "empty", "(1, 2, 0, 8)");
         }
     }
 

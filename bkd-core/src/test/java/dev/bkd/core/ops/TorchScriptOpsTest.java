@@ -140,6 +140,25 @@ class TorchScriptOpsTest {
         }
     }
 
+    /** A learnable additive bias (e.g. relative positions) gets the same gradient on both paths. */
+    @Test
+    void maskGradientsEqualPurePath() {
+        try (NDManager m = OpsTesting.manager()) {
+            Random rnd = new Random(7);
+            NDArray q = OpsTesting.normal(m, rnd, 1.0, 1, 2, 6, 4);
+            NDArray k = OpsTesting.normal(m, rnd, 1.0, 1, 2, 8, 4);
+            NDArray mask = OpsTesting.normal(m, rnd, 1.0, 1, 2, 6, 8);
+            NDArray r = OpsTesting.normal(m, rnd, 1.0, 1, 2, 6, 4);
+            for (boolean causal : new boolean[] {false, true}) {
+                OpsTesting.Pass fast = OpsTesting.pass(in -> TorchScriptOps.attention(q, k, k, in[0], causal, 0.5), r, mask);
+                OpsTesting.Pass pure = OpsTesting.pass(in -> DjlOps.attention(q, k, k, in[0], causal, 0.5), r, mask);
+                double e = OpsTesting.error(fast.grads[0], pure.grads[0]);
+                System.out.printf("mask gradient (causal=%s) vs pure: %.2e%n", causal, e);
+                assertTrue(e <= TOL, "mask gradient error " + e);
+            }
+        }
+    }
+
     @Test
     void booleanMaskMeansAttendWhereTrue() {
         try (NDManager m = OpsTesting.manager()) {
