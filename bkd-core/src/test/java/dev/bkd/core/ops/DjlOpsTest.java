@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import java.util.Random;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -59,6 +60,31 @@ class DjlOpsTest {
                     assertTrue(pure <= TOL && chunked <= TOL && fast <= TOL);
                 }
             }
+        }
+    }
+
+    /** In float64 both paths must reproduce the double formulas almost exactly. */
+    @Test
+    void float64MatchesDoubleReferenceTightly() {
+        try (NDManager m = OpsTesting.manager()) {
+            Random rnd = new Random(16);
+            NDArray x = OpsTesting.normal(m, rnd, 2.0, 2, 6, 3, 3).toType(DataType.FLOAT64, false);
+            NDArray w = OpsTesting.normal(m, rnd, 1.0, 6).toType(DataType.FLOAT64, false);
+            NDArray b = OpsTesting.normal(m, rnd, 1.0, 6).toType(DataType.FLOAT64, false);
+            double[] gExpected = JavaReference.groupNorm(OpsTesting.doubles(x), 2, 6, 9, 3,
+                    OpsTesting.doubles(w), OpsTesting.doubles(b), 1e-5);
+            NDArray q = OpsTesting.normal(m, rnd, 1.0, 1, 2, 5, 4).toType(DataType.FLOAT64, false);
+            NDArray k = OpsTesting.normal(m, rnd, 1.0, 1, 2, 6, 4).toType(DataType.FLOAT64, false);
+            double[] aExpected = JavaReference.attention(OpsTesting.doubles(q), OpsTesting.doubles(k),
+                    OpsTesting.doubles(k), 2, 5, 6, 4, 4, null, true, 0.5);
+            double e = 0;
+            e = Math.max(e, JavaReference.scaledError(OpsTesting.doubles(DjlOps.groupNorm(x, 3, w, b, 1e-5f)), gExpected));
+            e = Math.max(e, JavaReference.scaledError(OpsTesting.doubles(TorchScriptOps.groupNorm(x, 3, w, b, 1e-5f)), gExpected));
+            e = Math.max(e, JavaReference.scaledError(OpsTesting.doubles(DjlOps.attention(q, k, k, null, true, 0.5)), aExpected));
+            e = Math.max(e, JavaReference.scaledError(OpsTesting.doubles(TorchScriptOps.attention(q, k, k, null, true, 0.5)), aExpected));
+            System.out.printf("float64 paths vs double reference: worst %.2e%n", e);
+            // eps enters as float 1e-5f (1e-5 + 2.5e-14): far below this bound
+            assertTrue(e <= 1e-10, "float64 error " + e);
         }
     }
 
