@@ -17,7 +17,8 @@ public final class GEGLU extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        NDList halves = out(proj, proj.forward(x)).split(2, -1);
+        NDArray y = out(proj, proj.forward(x));
+        NDList halves = y.split(2, y.getShape().dimension() - 1); // DJL's split takes no negative axis
         return out(this, halves.get(0).mul(Activations.gelu(halves.get(1))));
     }
 }

@@ -190,6 +190,23 @@ class ModulesTest {
     }
 
     @Test
+    void fp16GroupNormSurvivesLargeActivations() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            dev.bkd.core.nn.GroupNorm gn = new dev.bkd.core.nn.GroupNorm(2, 4, 1e-5f);
+            gn.initializeRandom(m, DataType.FLOAT32);
+            // |x| ~ 1000: squares exceed fp16's 65504, so half statistics would give inf/nan
+            NDArray x = m.randomNormal(new Shape(1, 4, 8, 8)).mul(1000);
+            NDArray want = gn.forward(x);
+            dev.bkd.core.nn.GroupNorm half = new dev.bkd.core.nn.GroupNorm(2, 4, 1e-5f);
+            half.initializeRandom(m, DataType.FLOAT16);
+            NDArray got = half.forward(x.toType(DataType.FLOAT16, false)).toType(DataType.FLOAT32, false);
+            double d = got.sub(want).abs().max().getFloat();
+            System.out.printf("GroupNorm fp16 at |x|~1e3: max abs error %.3g%n", d);
+            assertTrue(d < 1e-2, "fp16 GroupNorm error " + d);
+        }
+    }
+
+    @Test
     void transformerParameterNamesFollowDiffusers() {
         Transformer2DModel conv = new Transformer2DModel(2, 4, 8, 1, 6, 2, false, false, false);
         Transformer2DModel lin = new Transformer2DModel(2, 4, 8, 1, 6, 2, true, false, false);
