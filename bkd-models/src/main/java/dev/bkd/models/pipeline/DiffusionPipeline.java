@@ -88,13 +88,18 @@ public final class DiffusionPipeline implements AutoCloseable {
      * ({@code runwayml/stable-diffusion-v1-5}) and looked up in the local Hugging Face cache (never downloaded).
      */
     public static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options) {
+        return fromPretrained(folderOrHubId, options, HubCache.fromEnvironment());
+    }
+
+    /** As {@link #fromPretrained(String, PipelineOptions)}, looking up hub ids in {@code cache}. */
+    public static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options, HubCache cache) {
         Path local = Path.of(folderOrHubId);
         if (Files.isDirectory(local)) {
             return load(local, options, local.toAbsolutePath().normalize().getFileName().toString());
         }
         Path snapshot;
         try {
-            snapshot = HubCache.fromEnvironment().snapshot(folderOrHubId);
+            snapshot = cache.snapshot(folderOrHubId);
         } catch (ModelNotFoundException e) {
             throw new ModelNotFoundException("no folder " + local.toAbsolutePath() + "; " + e.getMessage());
         }
