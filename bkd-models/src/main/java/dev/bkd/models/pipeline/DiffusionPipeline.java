@@ -97,6 +97,10 @@ public final class DiffusionPipeline implements AutoCloseable {
         if (Files.isDirectory(local)) {
             return load(local, options, local.toAbsolutePath().normalize().getFileName().toString());
         }
+        if (!HubCache.isRepoId(folderOrHubId)) {
+            throw new ModelNotFoundException("no folder " + local.toAbsolutePath() + " (and \"" + folderOrHubId
+                    + "\" is not a Hugging Face hub id such as runwayml/stable-diffusion-v1-5)");
+        }
         Path snapshot;
         try {
             snapshot = cache.snapshot(folderOrHubId);
