@@ -105,7 +105,8 @@ class LoraFormatsTest {
                 t.put("unet." + path + ".lora.up.weight", w.loraB());
             }
         });
-        assertTrue(t.containsKey("unet.mid_block.attentions.0.transformer_blocks.0.attn2.processor.to_out_lora.up.weight"));
+        assertTrue(t.containsKey(
+                "unet.mid_block.attentions.0.transformer_blocks.0.attn2.processor.to_out_lora.up.weight"));
         Path f = dir.resolve("old.safetensors");
         SafetensorsWriter.write(f, t);
         LoraLoadReport r = loadAndCompare(f, true, expected);
@@ -130,7 +131,8 @@ class LoraFormatsTest {
         UNet2DConditionModel u = tiny.load();
         LoraLoader.load(k, Map.of("unet", u), "mixed", 1.0, true);
         NDArray expected = tiny.run(u);
-        LoraWeights q = Lora.adapter(u, "mixed").layers().get("down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_q");
+        LoraWeights q = Lora.adapter(u, "mixed").layers()
+                .get("down_blocks.1.attentions.1.transformer_blocks.0.attn2.to_q");
         assertEquals(2, q.rank());
         assertEquals(3.0, q.alpha());
         Path peft = LoraFiles.save(dir.resolve("out"), Map.of("unet", Lora.adapter(u, "mixed")));
@@ -155,7 +157,8 @@ class LoraFormatsTest {
         LoraLoadReport r = loadAndCompare(f, false, want);
         System.out.println(r.describe());
         assertEquals(6, r.unplaced().size(), r.describe());
-        assertTrue(r.unplaced().contains("unet.down_blocks.9.attentions.0.proj_in.lora_A.weight (no such Linear/Conv2d in unet)"));
+        assertTrue(r.unplaced().contains(
+                "unet.down_blocks.9.attentions.0.proj_in.lora_A.weight (no such Linear/Conv2d in unet)"));
         assertTrue(r.unplaced().contains("lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight"
                 + " (no text_encoder to apply it to)"));
         assertTrue(r.unplaced().contains("unet.conv_in.lora_A.weight (lora A and B must come together)"));
