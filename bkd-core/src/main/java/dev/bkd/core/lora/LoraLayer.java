@@ -91,7 +91,16 @@ public final class LoraLayer implements LayerAdapter {
 
     /** The layer's current weight. */
     NDArray weight() {
-        return base.ownParameters().get(WEIGHT).getArray();
+        return weightOf(base);
+    }
+
+    /** {@code m}'s weight; a layer without one yet (model not loaded) fails clearly. */
+    static NDArray weightOf(AdaptableModule m) {
+        ai.djl.nn.Parameter p = m.ownParameters().get(WEIGHT);
+        if (p == null || !p.isInitialized()) {
+            throw new LoraException("LoRA needs the model's weights: load or initialise the model first");
+        }
+        return p.getArray();
     }
 
     void add(LoraWeights w) {

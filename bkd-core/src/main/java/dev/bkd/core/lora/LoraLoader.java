@@ -216,7 +216,7 @@ public final class LoraLoader {
         List<LoraWeights> made = new ArrayList<>();
         try {
             for (Placed p : placed) {
-                NDArray w = p.module().ownParameters().get("weight").getArray();
+                NDArray w = LoraLayer.weightOf(p.module());
                 NDManager home = w.getManager();
                 NDArray a = fitted(sd.load(p.a(), home), LoraLayer.shapeA(p.module(), p.rank()), w.getDataType());
                 NDArray b = fitted(sd.load(p.b(), home), LoraLayer.shapeB(p.module(), p.rank()), w.getDataType());

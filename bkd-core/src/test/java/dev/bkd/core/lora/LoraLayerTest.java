@@ -236,5 +236,8 @@ class LoraLayerTest {
         assertTrue(unknown.getMessage().contains("[x]"), unknown.getMessage());
         assertThrows(LoraException.class, () -> Lora.fuse(block, Double.POSITIVE_INFINITY));
         assertThrows(LoraException.class, () -> Lora.adapter(block, "x").setScale(Double.NaN));
+        LoraException empty = assertThrows(LoraException.class,
+                () -> Lora.add(new Block(), "x", new LoraConfig(2, 2, ALL), new Generator(1)));
+        assertTrue(empty.getMessage().contains("load"), empty.getMessage());
     }
 }
