@@ -42,6 +42,10 @@ public final class Lora {
         if (targets.isEmpty()) {
             throw new LoraException("no Linear or Conv2d layer matches the LoRA targets " + config.targets());
         }
+        targets.forEach((path, m) -> {
+            LoraLayer.checkKind(m, path);
+            LoraLayer.weightOf(m); // all checked before any layer changes
+        });
         for (Map.Entry<String, AdaptableModule> e : targets.entrySet()) {
             LoraLayer layer = LoraLayer.on(e.getValue(), e.getKey());
             NDArray w = layer.weight();

@@ -236,8 +236,10 @@ class LoraLayerTest {
         assertTrue(unknown.getMessage().contains("[x]"), unknown.getMessage());
         assertThrows(LoraException.class, () -> Lora.fuse(block, Double.POSITIVE_INFINITY));
         assertThrows(LoraException.class, () -> Lora.adapter(block, "x").setScale(Double.NaN));
+        Block unloaded = new Block();
         LoraException empty = assertThrows(LoraException.class,
-                () -> Lora.add(new Block(), "x", new LoraConfig(2, 2, ALL), new Generator(1)));
+                () -> Lora.add(unloaded, "x", new LoraConfig(2, 2, ALL), new Generator(1)));
         assertTrue(empty.getMessage().contains("load"), empty.getMessage());
+        assertNull(unloaded.toQ.adapter(), "nothing attached");
     }
 }
