@@ -12,6 +12,7 @@ import dev.bkd.core.testing.LoraRef;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.PickleCheckpointException;
+import dev.bkd.core.weights.StateDict;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -84,6 +85,36 @@ class LoraFormatsTest {
         assertEquals(Set.of(LoraFormat.KOHYA), rk.formats());
         assertEquals(rp.layers(), rk.layers());
         assertTrue(rk.clean() && rk.notes().isEmpty(), rk.describe());
+    }
+
+    @Test
+    void kohyaLoConOn3x3AndStride2ConvsEqualsAPlainUNetWithMergedWeights(@TempDir Path dir) {
+        UNet2DConditionModel u = tiny.load();
+        LoraAdapter ad = Lora.add(u, "locon", new LoraConfig(2, 1, List.of("resnets.0.conv1", "downsamplers.0.conv",
+                "time_emb_proj")), new Generator(8));
+        assertTrue(ad.layers().containsKey("down_blocks.0.downsamplers.0.conv"));
+        LoraRef.randomize(ad, new Generator(9), 0.05);
+        UNet2DConditionModel plain = UNet2DConditionModel.fromStateDict(u.config(),
+                StateDict.of(LoraRef.mergedStateDict(u, Map.of(ad, 0.5), manager)), manager,
+                UNet2DConditionModel.Options.defaults());
+        NDArray expected = tiny.run(plain);
+        Map<String, NDArray> t = new LinkedHashMap<>();
+        ad.layers().forEach((path, w) -> {
+            String k = "lora_unet_" + path.replace('.', '_');
+            t.put(k + ".lora_down.weight", w.loraA());
+            t.put(k + ".lora_up.weight", w.loraB());
+            t.put(k + ".alpha", manager.create(1f));
+        });
+        Path f = dir.resolve("locon.safetensors");
+        SafetensorsWriter.write(f, t);
+        UNet2DConditionModel v = tiny.load();
+        LoraLoadReport r = LoraLoader.load(f, Map.of("unet", v), "locon", 1.0, true);
+        double d = RefData.maxAbsDiff(expected, tiny.run(v));
+        double moved = RefData.maxAbsDiff(expected, tiny.run(tiny.load()));
+        System.out.printf("kohya LoCon on %d conv/linear layers: vs merged-weight UNet %.3g (moves %.3g)%n",
+                r.layerCount(), d, moved);
+        assertEquals(ad.layers().size(), r.layerCount());
+        assertTrue(d <= 1e-5 && moved > 1e-3, d + " " + moved);
     }
 
     @Test
