@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
 /** torch.nn.Conv2d with square kernel, stride and zero padding; weight (out, in, k, k). */
-public class Conv2d extends Module {
+public class Conv2d extends AdaptableModule {
     public final int inChannels;
     public final int outChannels;
     public final int kernel;
@@ -31,7 +31,7 @@ public class Conv2d extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        return ai.djl.nn.convolutional.Conv2d.conv2d(x, p("weight"), hasBias ? p("bias") : null,
-                new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), 1).singletonOrThrow();
+        return adapted(x, ai.djl.nn.convolutional.Conv2d.conv2d(x, p("weight"), hasBias ? p("bias") : null,
+                new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), 1).singletonOrThrow());
     }
 }

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 
 /** torch.nn.Linear: weight (out, in), optional bias (out). */
-public class Linear extends Module {
+public class Linear extends AdaptableModule {
     public final int inFeatures;
     public final int outFeatures;
     public final boolean hasBias;
@@ -20,6 +20,6 @@ public class Linear extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        return ai.djl.nn.core.Linear.linear(x, p("weight"), hasBias ? p("bias") : null).singletonOrThrow();
+        return adapted(x, ai.djl.nn.core.Linear.linear(x, p("weight"), hasBias ? p("bias") : null).singletonOrThrow());
     }
 }

@@ -10,6 +10,10 @@ import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.ModelIndex;
 import dev.bkd.core.config.SchedulerConfig;
+import dev.bkd.core.lora.Lora;
+import dev.bkd.core.lora.LoraFiles;
+import dev.bkd.core.lora.LoraLoadReport;
+import dev.bkd.core.lora.LoraLoader;
 import dev.bkd.core.random.Generator;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.Weights;
@@ -23,6 +27,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -291,6 +296,65 @@ public final class DiffusionPipeline implements AutoCloseable {
         NDArray ids = m.create(flat, new Shape(rows.length, len));
         ClipTextOutput out = textEncoder.forward(ids);
         return out.lastHiddenState();
+    }
+
+    // ------------------------------------------------------------------ LoRA
+
+    /**
+     * Adds a LoRA file (diffusers/PEFT, older diffusers or kohya; a folder means its
+     * {@code pytorch_lora_weights.safetensors}) to the UNet and text encoder as adapter {@code default_<n>}, its
+     * update multiplied by {@code scale}. Several can be active at once. Keys that fit no layer are logged and
+     * listed in the report; see {@link #loadLora(Path, double, String, boolean)} for a strict load.
+     */
+    public LoraLoadReport loadLora(Path file, double scale) {
+        int n = 0;
+        while (loraNames().contains("default_" + n)) {
+            n++;
+        }
+        return loadLora(file, scale, "default_" + n, false);
+    }
+
+    /** As {@link #loadLora(Path, double)} with an adapter name; strict fails on any key it cannot place. */
+    public LoraLoadReport loadLora(Path file, double scale, String name, boolean strict) {
+        LoraLoadReport r = LoraLoader.load(file, Map.of(LoraFiles.UNET, unet, LoraFiles.TEXT_ENCODER, textEncoder),
+                name, scale, strict);
+        LOG.info("LoRA {} as `{}` x{}: {} layers", file, name, scale, r.layers());
+        return r;
+    }
+
+    /** Names of the loaded LoRA adapters, in load order. */
+    public List<String> loraNames() {
+        LinkedHashSet<String> names = new LinkedHashSet<>(Lora.adapterNames(unet));
+        names.addAll(Lora.adapterNames(textEncoder));
+        return List.copyOf(names);
+    }
+
+    /** Merges every loaded LoRA into the weights (faster steps); {@link #unfuseLora} restores them exactly. */
+    public void fuseLora() {
+        Lora.fuse(unet, 1.0);
+        Lora.fuse(textEncoder, 1.0);
+    }
+
+    /** Restores the weights as they were before {@link #fuseLora}, bit for bit. */
+    public void unfuseLora() {
+        Lora.unfuse(unet);
+        Lora.unfuse(textEncoder);
+    }
+
+    /** Removes LoRA adapter {@code name} (unfuse first). */
+    public void removeLora(String name) {
+        if (!loraNames().contains(name)) {
+            throw new BkdException("no LoRA `" + name + "` is loaded (loaded: " + loraNames() + ")");
+        }
+        if (Lora.isFused(unet) || Lora.isFused(textEncoder)) {
+            throw new BkdException("LoRA weights are fused: call unfuseLora() before removing `" + name + "`");
+        }
+        if (Lora.adapterNames(unet).contains(name)) {
+            Lora.remove(unet, name);
+        }
+        if (Lora.adapterNames(textEncoder).contains(name)) {
+            Lora.remove(textEncoder, name);
+        }
     }
 
     // ------------------------------------------------------------------ generation
