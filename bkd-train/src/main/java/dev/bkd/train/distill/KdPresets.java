@@ -3,6 +3,7 @@ package dev.bkd.train.distill;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.ConfigReader;
+import dev.bkd.core.prune.PruneSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -43,11 +44,11 @@ public final class KdPresets {
         return out;
     }
 
-    /** The canonical variant name: {@code sd_small} is {@code base}, {@code sd_tiny} is {@code tiny}. */
+    /** The prune variant's own name for a built-in name or alias ({@code sd_tiny} is {@code tiny}), else as given. */
     public static String canonicalVariant(String variant) {
         String v = variant.toLowerCase(Locale.ROOT);
-        JsonNode alias = TABLE.raw("aliases").get(v);
-        return alias == null ? v : alias.asText();
+        return PruneSpec.builtIns().stream().filter(s -> s.name().equals(v) || s.aliases().contains(v))
+                .map(PruneSpec::name).findFirst().orElse(variant);
     }
 
     /** The weights and pairs of {@code preset} for student {@code variant}; unknown names list the known ones. */
