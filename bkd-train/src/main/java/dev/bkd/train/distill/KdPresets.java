@@ -53,10 +53,7 @@ public final class KdPresets {
 
     /** The weights and pairs of {@code preset} for student {@code variant}; unknown names list the known ones. */
     public static KdSpec resolve(String preset, String variant) {
-        JsonNode p = TABLE.raw("presets").get(preset.toLowerCase(Locale.ROOT));
-        if (p == null) {
-            throw new ConfigException("KD preset `" + preset + "` is not known; use one of " + names());
-        }
+        JsonNode p = preset(preset);
         String v = canonicalVariant(variant);
         JsonNode pairs = p.get("pairs").get(v);
         if (pairs == null) {
@@ -67,6 +64,41 @@ public final class KdPresets {
         }
         String label = RESOURCE + " " + preset + "/" + v;
         return new KdSpec(preset + "/" + v, lambda(label, p.get("lambda"), null), pairs(label, pairs));
+    }
+
+    /**
+     * The spec a run uses: {@code preset}'s weights and its pairs for {@code variant} (null when unknown), then
+     * whatever {@code pairsFile} sets, then {@code pairs} (replacing all others when not empty), then the λs that
+     * are not null.
+     */
+    public static KdSpec spec(String preset, String variant, Path pairsFile, List<FeaturePair> pairs, Double task,
+                              Double out, Double feat) {
+        boolean fileHasPairs = pairsFile != null && ConfigReader.read(pairsFile).raw("pairs") != null;
+        KdSpec s;
+        if (fileHasPairs || !pairs.isEmpty()) {
+            JsonNode p = preset(preset);
+            s = new KdSpec(preset, lambda(RESOURCE + " " + preset, p.get("lambda"), null), List.of());
+        } else if (variant == null) {
+            throw new ConfigException("cannot choose feature pairs: the student's variant is not known (it was not"
+                    + " pruned by bkd); name it with --variant base|small|tiny or give --pairs FILE.json");
+        } else {
+            s = resolve(preset, variant);
+        }
+        if (pairsFile != null) {
+            s = applyFile(s, pairsFile);
+        }
+        if (!pairs.isEmpty()) {
+            s = s.withPairs(pairs, "--pair");
+        }
+        return s.withWeights(s.weights().with(task, out, feat));
+    }
+
+    private static JsonNode preset(String name) {
+        JsonNode p = TABLE.raw("presets").get(name.toLowerCase(Locale.ROOT));
+        if (p == null) {
+            throw new ConfigException("KD preset `" + name + "` is not known; use one of " + names());
+        }
+        return p;
     }
 
     /** {@code base} with the λs and pairs that {@code file} sets replacing the preset's. */

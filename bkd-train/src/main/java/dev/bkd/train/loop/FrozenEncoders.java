@@ -3,6 +3,7 @@ package dev.bkd.train.loop;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.random.Generator;
 import dev.bkd.core.weights.Weights;
@@ -72,6 +73,17 @@ public final class FrozenEncoders implements ImageEncoder, CaptionEncoder, AutoC
             m.close();
             throw e;
         }
+    }
+
+    /** The latent shape of one {@code resolution}-pixel square image: (1, latent_channels, res/f, res/f). */
+    public Shape latentShape(int resolution) {
+        int f = vae.config().downscaleFactor();
+        return new Shape(1, vae.config().latentChannels(), resolution / f, resolution / f);
+    }
+
+    /** The shape of one caption's embedding: (1, model_max_length, hidden_size). */
+    public Shape textShape() {
+        return new Shape(1, tokenizer.modelMaxLength(), textEncoder.config().hiddenSize());
     }
 
     /** The VAE's scaling factor and shift (SD1.x: 0.18215 and none). */
