@@ -137,6 +137,11 @@ public final class Distiller implements AutoCloseable {
         return objective;
     }
 
+    /** NDArrays alive under this run's manager (weights, optimizer state, the step in flight): flat when nothing leaks. */
+    public int liveArrays() {
+        return root.getManagedArrays().size();
+    }
+
     /** Trains; see {@link TrainingLoop#run}. */
     public TrainResult run() {
         return loop.run();
