@@ -34,8 +34,8 @@ public final class DistillBenchmark {
                 d.loop().listener(m -> {
                     if (m.step() % every == 0 || m.step() == 1) {
                         double secs = (System.nanoTime() - t0[0]) / 1e9;
-                        System.out.printf("step %5d  loss %.4f  %.2f img/s  RSS %s  %.1f s%n", m.step(),
-                                m.losses().get(DistillLoss.TOTAL), m.imagesPerSecond(), rss(), secs);
+                        System.out.printf("step %5d  loss %.4f  %.2f img/s  RSS %s  live arrays %d  %.1f s%n", m.step(),
+                                m.losses().get(DistillLoss.TOTAL), m.imagesPerSecond(), rss(), d.liveArrays(), secs);
                     }
                     return true;
                 });
