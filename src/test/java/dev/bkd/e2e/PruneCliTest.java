@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bkd.core.config.UNet2DConditionConfig;
+import dev.bkd.core.testing.MacArithmetic;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.Weights;
@@ -70,6 +71,30 @@ class PruneCliTest {
             }
         }
         assertEquals(List.of("student"), names(tmp), "no temporary siblings left");
+    }
+
+    /** inspect: per-block table whose totals equal the reference count and an independent MAC count, plus lineage. */
+    @Test
+    void inspectShowsBlocksMacsAndTheRemovedTeacherBlocks(@TempDir Path tmp) throws Exception {
+        JsonNode losses = JSON.readTree(RefData.ref("bksdm_losses.json").toFile());
+        Path out = tmp.resolve("tiny");
+        assertEquals(0, Cli.run("prune", "--teacher", RefData.models().toString(), "--variant", "tiny", "--out",
+                out.toString()).code());
+        Cli r = Cli.run("inspect", out.resolve("unet").toString(), "--no-tensors");
+        assertEquals(0, r.code(), r.err());
+        UNet2DConditionConfig c = UNet2DConditionConfig.read(out.resolve("unet/config.json"));
+        assertTrue(r.out().matches("(?s).*\\n  total\\s+" + String.format("%,d", losses.at("/sd_tiny/student_num_params")
+                .asLong()) + "\\s+" + String.format("%,d", MacArithmetic.unet(c, 16, 77)) + "\\n.*"), r.out());
+        assertTrue(r.out().matches("(?s).*\\n  up 0 +up_blocks.0 +CrossAttnUpBlock2D +2 +2 .*"), r.out());
+        assertFalse(r.out().contains("mid_block "), "no mid row: " + r.out());
+        assertTrue(r.out().contains("removed teacher blocks: down_blocks.0.resnets.1, down_blocks.0.attentions.1,")
+                && r.out().contains("down_blocks.3, mid_block, up_blocks.0,"), r.out());
+
+        Cli teacher = Cli.run("inspect", RefData.models().toString());
+        UNet2DConditionConfig t = UNet2DConditionConfig.read(RefData.models().resolve("unet/config.json"));
+        assertTrue(teacher.out().matches("(?s).*\\n  total\\s+" + String.format("%,d", losses.get("teacher_num_params")
+                .asLong()) + "\\s+" + String.format("%,d", MacArithmetic.unet(t, 16, 77)) + "\\n.*"), teacher.out());
+        assertFalse(teacher.out().contains("removed teacher blocks"), teacher.out());
     }
 
     @Test
