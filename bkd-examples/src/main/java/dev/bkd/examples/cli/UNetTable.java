@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bkd.core.config.UNet2DConditionConfig;
 import dev.bkd.core.prune.PrunePlan;
 import dev.bkd.core.prune.UNetCost;
+import dev.bkd.core.unet.UNet2DConditionModel;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,7 @@ final class UNetTable {
         int width = c.sampleSize() == null || c.sampleSize().size() == 1 ? latent : c.sampleSize().get(1);
         UNetCost cost;
         try {
-            cost = UNetCost.of(new dev.bkd.core.unet.UNet2DConditionModel(c), latent, width, TEXT_TOKENS);
+            cost = UNetCost.of(new UNet2DConditionModel(c), latent, width, TEXT_TOKENS);
         } catch (IllegalArgumentException e) {
             out.println("  blocks: MACs not counted: " + e.getMessage());
             return;

@@ -86,11 +86,13 @@ final class VariantBenchmark {
         int latent = s.size() / 8;
         UNetCost cost = UNetCost.of(model.config(), latent, s.textTokens());
         List<Double> fwd = new ArrayList<>();
+        int arrays = -1;
         for (int i = 0; i <= s.steps(); i++) {
             double t = forward(model, s, m);
             if (i > 0) {
                 fwd.add(t);
             }
+            arrays = checkNoLeak(m, arrays, v + " forward");
         }
         Timing kd = null;
         if (teacher != null && s.train()) {
@@ -113,6 +115,7 @@ final class VariantBenchmark {
         Weights.setTrainable(student, true);
         Map<String, NDArray> params = Weights.stateDict(student);
         List<Double> runs = new ArrayList<>();
+        int arrays = -1;
         try (AdamW adamw = new AdamW(m, AdamW.Config.defaults())) {
             for (int i = 0; i <= s.steps(); i++) {
                 try (NDManager step = m.newSubManager()) {
@@ -135,9 +138,19 @@ final class VariantBenchmark {
                         runs.add(t);
                     }
                 }
+                arrays = checkNoLeak(m, arrays, "KD step");
             }
         }
         return timing(runs);
+    }
+
+    /** Every step frees what it made: the variant's live array count is the same after each (after the first). */
+    private static int checkNoLeak(NDManager m, int before, String what) {
+        int now = m.getManagedArrays().size();
+        if (before >= 0 && now != before) {
+            throw new IllegalStateException(what + ": " + (now - before) + " arrays leaked by one step");
+        }
+        return now;
     }
 
     /** Random latents (B, 4, size/8, size/8) and text states (B, tokens, cross_attention_dim) in {@code m}. */
