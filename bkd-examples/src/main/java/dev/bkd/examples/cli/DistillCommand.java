@@ -238,7 +238,7 @@ final class DistillCommand implements Callable<Integer> {
             validationPrompts.forEach(b::validationPrompt);
             return b.build();
         } catch (BkdException | IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
     }
 

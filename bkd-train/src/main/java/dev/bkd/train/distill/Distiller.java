@@ -35,15 +35,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class Distiller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Distiller.class);
+    /** The scratch pipeline folder validation samples are generated from (student unet/, links to the rest). */
+    public static final String SCRATCH = ".validation-pipeline";
 
+    private final Path out;
     private final NDManager root;
     private final FrozenEncoders encoders;
     private final BatchSource data;
     private final DistillObjective objective;
     private final TrainingLoop loop;
 
-    private Distiller(NDManager root, FrozenEncoders encoders, BatchSource data, DistillObjective objective,
+    private Distiller(Path out, NDManager root, FrozenEncoders encoders, BatchSource data, DistillObjective objective,
                       TrainingLoop loop) {
+        this.out = out;
         this.root = root;
         this.encoders = encoders;
         this.data = data;
@@ -83,7 +87,11 @@ public final class Distiller implements AutoCloseable {
                     spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().effectiveBatch(),
                     fwd.predictionType());
             TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
-            return new Distiller(root, enc, data, objective, loop);
+            if (!o.validationPrompts().isEmpty()) {
+                loop.validator(new StudentSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
+                        o.train().seed(), o.device(), o.out().resolve(SCRATCH)));
+            }
+            return new Distiller(o.out(), root, enc, data, objective, loop);
         } catch (RuntimeException e) {
             if (data != null) {
                 data.close();
@@ -147,8 +155,17 @@ public final class Distiller implements AutoCloseable {
         return loop.run();
     }
 
+    /** Frees the models and data; removes the validation scratch folder. */
     @Override
     public void close() {
+        Path scratch = out.resolve(SCRATCH);
+        if (Files.exists(scratch)) {
+            try (Stream<Path> s = Files.walk(scratch)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete()); // links, not targets
+            } catch (IOException e) {
+                LOG.warn("could not remove {}: {}", scratch, e.getMessage());
+            }
+        }
         data.close();
         encoders.close();
         root.close();

@@ -23,6 +23,14 @@ public final class StudentPipeline {
     private StudentPipeline() {}
 
     public static void write(Path teacherPipeline, UNet2DConditionModel student, Path out) {
+        write(teacherPipeline, student, out, false);
+    }
+
+    /**
+     * As {@link #write(Path, UNet2DConditionModel, Path)}; with {@code link} the teacher's components are symbolic links (a
+     * scratch pipeline for validation samples), copied only where links are not supported.
+     */
+    public static void write(Path teacherPipeline, UNet2DConditionModel student, Path out, boolean link) {
         Path indexFile = teacherPipeline.resolve("model_index.json");
         ModelIndex index = ModelIndex.read(indexFile);
         try {
@@ -36,12 +44,27 @@ public final class StudentPipeline {
                 if (!Files.isDirectory(src)) {
                     throw new BkdException(indexFile + " lists component `" + name + "` but there is no folder " + src);
                 }
-                place(out, name, tmp -> copyTree(src, tmp));
+                if (!link || !symlink(src, out.resolve(name))) {
+                    place(out, name, tmp -> copyTree(src, tmp));
+                }
             }
             place(out, "unet", student::save);
             AtomicFiles.writeString(out.resolve("model_index.json"), Files.readString(indexFile));
         } catch (IOException e) {
             throw new BkdException("cannot write the student pipeline to " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Points {@code at} to {@code target}; false when the file system has no symbolic links. */
+    private static boolean symlink(Path target, Path at) throws IOException {
+        if (Files.isSymbolicLink(at)) {
+            return true;
+        }
+        try {
+            Files.createSymbolicLink(at, target.toAbsolutePath());
+            return true;
+        } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+            return false;
         }
     }
 

@@ -73,7 +73,7 @@ public final class TrainingLoop {
         this.root = root;
     }
 
-    /** Called every {@link TrainConfig#validateEvery} steps and at the end. */
+    /** Called every {@link TrainConfig#validateEvery} steps (if not 0) and with the final weights at the end. */
     public TrainingLoop validator(Validator v) {
         this.validator = v;
         return this;
@@ -136,7 +136,7 @@ public final class TrainingLoop {
                 Params.copyFrom(ema.shadow(), params);
             }
             objective.save(out);
-            if (validator != null && cfg.validateEvery() > 0 && step % cfg.validateEvery() != 0) {
+            if (validator != null && (cfg.validateEvery() == 0 || step % cfg.validateEvery() != 0)) {
                 validator.validate(step, out.resolve(SAMPLES));
             }
             return new TrainResult(step, null, last != null ? last : ckpts.latest().orElse(null));
