@@ -74,6 +74,14 @@ class DistillCliTest {
         assertEquals(0, resumed.code(), resumed.err());
         assertEquals(6, Files.readAllLines(out.resolve("metrics.jsonl")).size());
         assertEquals(List.of("checkpoint-6"), names(out, "checkpoint-"));
+
+        // continue distilling the written student: its variant comes from the prune lineage in its config
+        Path more = tmp.resolve("more");
+        Cli cont = Cli.run("distill", "--teacher", RefData.models().toString(), "--student", out.toString(),
+                "--data", data.toString(), "--out", more.toString(), "--steps", "1", "--batch", "2", "--resolution", "32",
+                "--preset", "segmind", "--cache-latents", cache.toString(), "--seed", "1", "--center-crop");
+        assertEquals(0, cont.code(), cont.err());
+        assertEquals(unet, JSON.readTree(more.resolve("unet/config.json").toFile()), "same student architecture");
     }
 
     static List<String> names(Path dir, String prefix) throws Exception {

@@ -31,10 +31,10 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code bkd distill}: BK-SDM knowledge distillation of a block-removed student from a teacher pipeline. */
 @Command(name = "distill", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a block-removed student UNet against a frozen teacher with BK-SDM's loss:",
-            "task MSE + output KD + per-block feature KD. Writes a diffusers pipeline folder (student unet/,",
-            "the teacher's other components), checkpoints, metrics.jsonl and loss.png into --out.",
-            "Ctrl-C writes a checkpoint and stops; continue with --resume latest."})
+        description = "Train a block-removed student UNet against a frozen teacher with BK-SDM's loss: task MSE +"
+            + " output KD + per-block feature KD. Writes a diffusers pipeline folder (student unet/, the teacher's"
+            + " other components), checkpoints, metrics.jsonl and loss.png into --out. Ctrl-C writes a checkpoint"
+            + " and stops; continue with --resume latest.")
 final class DistillCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

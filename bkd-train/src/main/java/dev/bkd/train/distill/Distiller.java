@@ -81,7 +81,7 @@ public final class Distiller implements AutoCloseable {
             data = source(o, enc, root);
             ForwardProcess fwd = new ForwardProcess(SchedulerConfig.read(teacher.resolve("scheduler")
                     .resolve(SchedulerConfig.FILE_NAME)));
-            LOG.info("distilling {} ({} parameters) into {} student ({} parameters); {}: λ {}, {} feature pairs {};"
+            LOG.info("distilling {} ({} parameters) into {} student ({} parameters); {}: λ {}; {} feature pairs {};"
                     + " {} items, {} images per step, target {}", teacher, t.parameterCount(), variant,
                     s.model().parameterCount(), spec.source(), spec.weights(), spec.pairs().size(),
                     spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().effectiveBatch(),
