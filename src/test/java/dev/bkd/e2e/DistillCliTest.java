@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bkd.core.testing.RefData;
+import dev.bkd.models.pipeline.DiffusionPipeline;
+import dev.bkd.models.pipeline.PipelineOptions;
 import dev.bkd.train.data.ShapesDataset;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -50,6 +52,11 @@ class DistillCliTest {
         assertTrue(Files.size(out.resolve("unet/diffusion_pytorch_model.safetensors")) > 1_000_000);
         assertArrayEquals(Files.readAllBytes(RefData.models().resolve("vae/diffusion_pytorch_model.safetensors")),
                 Files.readAllBytes(out.resolve("vae/diffusion_pytorch_model.safetensors")), "VAE copied as is");
+
+        long tinyParams = JSON.readTree(RefData.ref("bksdm_losses.json").toFile()).at("/sd_tiny/student_num_params").asLong();
+        try (DiffusionPipeline p = DiffusionPipeline.fromPretrained(out, PipelineOptions.defaults())) {
+            assertEquals(tinyParams, p.unet().parameterCount(), "the output loads as a pipeline with the tiny student");
+        }
 
         List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
         assertEquals(4, lines.size());
