@@ -1,12 +1,11 @@
 package dev.bkd.train.distill;
 
+import dev.bkd.train.FileTrees;
 import dev.bkd.train.data.ShapesDataset;
 import dev.bkd.train.loop.TrainConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * Distils a teacher pipeline folder into its tiny student on a generated shapes dataset and reports speed and
@@ -42,9 +41,7 @@ public final class DistillBenchmark {
                 d.run();
             }
         } finally {
-            try (Stream<Path> s = Files.walk(tmp)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            FileTrees.delete(tmp);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.train.FileTrees;
 import dev.bkd.train.cache.CacheBuilder;
 import dev.bkd.train.checkpoint.CheckpointManager;
 import dev.bkd.train.data.CaptionedDataset;
@@ -158,13 +159,10 @@ public final class Distiller implements AutoCloseable {
     /** Frees the models and data; removes the validation scratch folder. */
     @Override
     public void close() {
-        Path scratch = out.resolve(SCRATCH);
-        if (Files.exists(scratch)) {
-            try (Stream<Path> s = Files.walk(scratch)) {
-                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete()); // links, not targets
-            } catch (IOException e) {
-                LOG.warn("could not remove {}: {}", scratch, e.getMessage());
-            }
+        try {
+            FileTrees.delete(out.resolve(SCRATCH)); // links to the teacher's components: only the links go
+        } catch (IOException e) {
+            LOG.warn("could not remove {}: {}", out.resolve(SCRATCH), e.getMessage());
         }
         data.close();
         encoders.close();

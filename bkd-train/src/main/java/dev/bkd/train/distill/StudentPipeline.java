@@ -4,15 +4,13 @@ import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ModelIndex;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.train.AtomicFiles;
+import dev.bkd.train.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * Writes a diffusers pipeline folder around a trained student: the student's {@code unet/} (its own config.json),
@@ -45,7 +43,7 @@ public final class StudentPipeline {
                     throw new BkdException(indexFile + " lists component `" + name + "` but there is no folder " + src);
                 }
                 if (!link || !symlink(src, out.resolve(name))) {
-                    place(out, name, tmp -> copyTree(src, tmp));
+                    place(out, name, tmp -> FileTrees.copy(src, tmp));
                 }
             }
             place(out, "unet", student::save);
@@ -80,38 +78,13 @@ public final class StudentPipeline {
         try {
             fill.into(tmp);
             if (Files.exists(target)) {
-                deleteTree(target);
+                FileTrees.delete(target);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             if (Files.exists(tmp)) {
-                deleteTree(tmp);
+                FileTrees.delete(tmp);
             }
-        }
-    }
-
-    private static void copyTree(Path src, Path dst) throws IOException {
-        List<Path> all;
-        try (Stream<Path> s = Files.walk(src)) {
-            all = s.toList();
-        }
-        for (Path p : all) {
-            Path d = dst.resolve(src.relativize(p).toString());
-            if (Files.isDirectory(p)) {
-                Files.createDirectories(d);
-            } else {
-                Files.copy(p, d, StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        List<Path> all;
-        try (Stream<Path> s = Files.walk(root)) {
-            all = s.sorted(Comparator.reverseOrder()).toList();
-        }
-        for (Path p : all) {
-            Files.delete(p);
         }
     }
 }

@@ -107,7 +107,14 @@ public final class TrainingLoop {
             try (StopSignal stop = StopSignal.install();
                  MetricsWriter metrics = MetricsWriter.open(out.resolve(METRICS), step > 0 ? step : -1)) {
                 while (step < cfg.steps() && !stop.requested()) {
-                    StepMetrics m = step(step, params, adamw, ema, rng, schedule.lr(step));
+                    StepMetrics m;
+                    try {
+                        m = step(step, params, adamw, ema, rng, schedule.lr(step));
+                    } catch (NonFiniteLossException e) {
+                        Object good = last != null ? last : ckpts.latest().map(Path::toString).orElse("none yet");
+                        LOG.error("{}; nothing was saved for it, the last good checkpoint is {}", e.getMessage(), good);
+                        throw e;
+                    }
                     step++;
                     metrics.write(m);                                                   // log
                     bar.update(step, m.losses(), m.imagesPerSecond());
@@ -234,7 +241,11 @@ public final class TrainingLoop {
             }
         }
         c.state().restoreRng(RNG, rng, src);
-        data.seek(c.state().data());
+        try {
+            data.seek(c.state().data());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(src + ": cannot continue the data where it stopped: " + e.getMessage());
+        }
         LOG.info("resumed from {} at step {}", dir, c.step());
         return c.step();
     }
