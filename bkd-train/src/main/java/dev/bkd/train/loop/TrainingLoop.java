@@ -7,6 +7,7 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.bkd.core.BkdException;
 import dev.bkd.core.random.Generator;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.train.NonFiniteLossException;
@@ -125,8 +126,8 @@ public final class TrainingLoop {
                         last = checkpoint(ckpts, step, params, adamw, ema, rng);      // checkpoint
                         saved = step;
                     }
-                    if (validator != null && cfg.validateEvery() > 0 && step % cfg.validateEvery() == 0) {
-                        validator.validate(step, out.resolve(SAMPLES));
+                    if (cfg.validateEvery() > 0 && step % cfg.validateEvery() == 0) {
+                        validate(step);
                     }
                 }
                 bar.finish();
@@ -143,10 +144,22 @@ public final class TrainingLoop {
                 Params.copyFrom(ema.shadow(), params);
             }
             objective.save(out);
-            if (validator != null && (cfg.validateEvery() == 0 || step % cfg.validateEvery() != 0)) {
-                validator.validate(step, out.resolve(SAMPLES));
+            if (cfg.validateEvery() == 0 || step % cfg.validateEvery() != 0) {
+                validate(step);
             }
             return new TrainResult(step, null, last != null ? last : ckpts.latest().orElse(null));
+        }
+    }
+
+    /** Samples for the weights after {@code step}; a failure is logged, never allowed to end the run. */
+    private void validate(long step) {
+        if (validator == null) {
+            return;
+        }
+        try {
+            validator.validate(step, out.resolve(SAMPLES));
+        } catch (BkdException e) {
+            LOG.warn("validation at step {} failed, training goes on: {}", step, e.getMessage());
         }
     }
 
