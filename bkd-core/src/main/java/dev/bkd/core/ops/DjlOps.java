@@ -48,13 +48,18 @@ public final class DjlOps {
      * under autograd the graph keeps each chunk's softmax for the backward pass, as any attention must).
      */
     public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, boolean causal, double scale) {
+        return attention(q, k, v, mask, causal, scale, SCORE_BUDGET);
+    }
+
+    /** {@link #attention(NDArray, NDArray, NDArray, NDArray, boolean, double)} with at most {@code budget} scores at once. */
+    static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, boolean causal, double scale, long budget) {
         OpsArgs.checkAttention(q, k, v, mask, scale);
         Shape qs = q.getShape();
         int r = qs.dimension();
         long tq = qs.get(r - 2);
         long tk = k.getShape().get(r - 2);
         long perRow = qs.size() / (tq * qs.get(r - 1)) * tk;
-        long rows = Math.max(1, Math.min(tq, SCORE_BUDGET / Math.max(1, perRow)));
+        long rows = Math.max(1, Math.min(tq, budget / Math.max(1, perRow)));
         NDManager outer = q.getManager();
         try (NDList t = new NDList()) {
             NDArray additive = OpsArgs.additiveMask(mask, q.getDataType());

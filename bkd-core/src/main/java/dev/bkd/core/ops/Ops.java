@@ -1,6 +1,7 @@
 package dev.bkd.core.ops;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.BkdException;
 
 /**
@@ -33,7 +34,9 @@ public final class Ops {
 
     /** {@link #attention(NDArray, NDArray, NDArray, NDArray, boolean, double)} with scale 1/sqrt(D). */
     public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, boolean causal) {
-        return attention(q, k, v, mask, causal, 1.0 / Math.sqrt(q.getShape().get(-1)));
+        Shape s = q.getShape();
+        double scale = s.dimension() == 0 ? 1 : 1.0 / Math.sqrt(s.get(s.dimension() - 1)); // rank checked later
+        return attention(q, k, v, mask, causal, scale);
     }
 
     /**

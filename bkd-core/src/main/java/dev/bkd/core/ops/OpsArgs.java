@@ -14,6 +14,9 @@ final class OpsArgs {
         if (s.dimension() < 2) {
             throw new IllegalArgumentException("GroupNorm: input must be (N, C, ...), got shape " + s);
         }
+        if (s.size() == 0) {
+            throw new IllegalArgumentException("GroupNorm: input " + s + " is empty");
+        }
         long c = s.get(1);
         if (groups <= 0 || c % groups != 0) {
             throw new IllegalArgumentException("GroupNorm: " + c + " channels of input " + s
@@ -35,6 +38,9 @@ final class OpsArgs {
         String shapes = " (q " + qs + ", k " + ks + ", v " + vs + ")";
         if (r < 3 || ks.dimension() != r || vs.dimension() != r) {
             throw new IllegalArgumentException("attention: q, k, v must have the same rank >= 3, (B, [H,] T, D)" + shapes);
+        }
+        if (qs.size() == 0 || ks.size() == 0 || vs.size() == 0) {
+            throw new IllegalArgumentException("attention: empty input" + shapes);
         }
         for (int i = 0; i < r - 2; i++) {
             if (ks.get(i) != qs.get(i) || vs.get(i) != qs.get(i)) {
@@ -84,9 +90,10 @@ final class OpsArgs {
         }
         if (mask.getDataType() == DataType.BOOLEAN) {
             // DJL's where does not broadcast, hence full-size branches
-            return NDArrays.where(mask,
-                    mask.getManager().zeros(mask.getShape(), dtype, mask.getDevice()),
-                    mask.getManager().full(mask.getShape(), Float.NEGATIVE_INFINITY, dtype, mask.getDevice()));
+            try (NDArray zero = mask.getManager().zeros(mask.getShape(), dtype, mask.getDevice());
+                    NDArray hidden = mask.getManager().full(mask.getShape(), Float.NEGATIVE_INFINITY, dtype, mask.getDevice())) {
+                return NDArrays.where(mask, zero, hidden);
+            }
         }
         return mask.getDataType() == dtype ? mask : mask.toType(dtype, false);
     }

@@ -16,7 +16,7 @@ final class OpsScript {
 
     private OpsScript() {}
 
-    /** Name of the group_norm method taking (x, groups[, weight][, bias], eps). */
+    /** Name of the group_norm method taking (x, groups[, weight][, bias], eps); there is none for bias only. */
     static String groupNormMethod(boolean weight, boolean bias) {
         return "group_norm" + (weight ? "_w" : "") + (bias ? "_b" : "");
     }
@@ -29,6 +29,9 @@ final class OpsScript {
                 .append("  training : bool\n");
         for (boolean w : new boolean[] {true, false}) {
             for (boolean b : new boolean[] {true, false}) {
+                if (b && !w) {
+                    continue; // libtorch's backward fails ("tensor does not have a device") for bias without weight
+                }
                 List<String> args = new ArrayList<>(List.of("x: Tensor", "groups: int"));
                 if (w) {
                     args.add("weight: Tensor");

@@ -40,16 +40,19 @@ public final class TorchScriptOps {
     public static NDArray groupNorm(NDArray x, int groups, NDArray weight, NDArray bias, float eps) {
         OpsArgs.checkGroupNorm(x, groups, weight, bias);
         PtSymbolBlock m = module(x);
-        String method = OpsScript.groupNormMethod(weight != null, bias != null);
-        Object[] args;
-        if (weight != null && bias != null) {
-            args = new Object[] {x, groups, weight, bias, (double) eps};
-        } else if (weight != null || bias != null) {
-            args = new Object[] {x, groups, weight != null ? weight : bias, (double) eps};
-        } else {
-            args = new Object[] {x, groups, (double) eps};
+        PtNDManager out = (PtNDManager) x.getManager();
+        if (bias != null) {
+            if (weight != null) {
+                return ModuleInvoker.call(m, OpsScript.groupNormMethod(true, true), out, x, groups, weight, bias, (double) eps);
+            }
+            try (NDArray ones = x.getManager().ones(bias.getShape(), bias.getDataType(), bias.getDevice())) {
+                return ModuleInvoker.call(m, OpsScript.groupNormMethod(true, true), out, x, groups, ones, bias, (double) eps);
+            }
         }
-        return ModuleInvoker.call(m, method, (PtNDManager) x.getManager(), args);
+        if (weight != null) {
+            return ModuleInvoker.call(m, OpsScript.groupNormMethod(true, false), out, x, groups, weight, (double) eps);
+        }
+        return ModuleInvoker.call(m, OpsScript.groupNormMethod(false, false), out, x, groups, (double) eps);
     }
 
     /** Same contract as {@link Ops#attention(NDArray, NDArray, NDArray, NDArray, boolean, double)}. */
@@ -57,12 +60,18 @@ public final class TorchScriptOps {
         OpsArgs.checkAttention(q, k, v, mask, scale);
         PtSymbolBlock m = module(q);
         PtNDManager out = (PtNDManager) q.getManager();
-        NDArray additive = OpsArgs.additiveMask(mask, q.getDataType());
-        if (additive == null) {
+        if (mask == null) {
             return ModuleInvoker.call(m, OpsScript.SDPA, out, q, k, v, causal, scale);
         }
-        return ModuleInvoker.call(m, causal ? OpsScript.SDPA_MASK_CAUSAL : OpsScript.SDPA_MASK, out,
-                q, k, v, additive, scale);
+        NDArray additive = OpsArgs.additiveMask(mask, q.getDataType());
+        try {
+            return ModuleInvoker.call(m, causal ? OpsScript.SDPA_MASK_CAUSAL : OpsScript.SDPA_MASK, out,
+                    q, k, v, additive, scale);
+        } finally {
+            if (additive != mask) {
+                additive.close();
+            }
+        }
     }
 
     private static PtSymbolBlock module(NDArray a) {

@@ -1,0 +1,9 @@
+/**
+ * Shared numerical kernels. Models call {@link dev.bkd.core.ops.Ops} only. On the PyTorch engine it
+ * runs libtorch's fused group_norm and scaled_dot_product_attention through a TorchScript module that
+ * bkd writes in memory ({@link dev.bkd.core.ops.TorchScriptOps}); otherwise, or with
+ * {@code -Dbkd.ops=djl}, the pure-DJL reference ({@link dev.bkd.core.ops.DjlOps}). Both accept float32,
+ * float16 and float64 and support autograd; bfloat16 is refused because DJL aborts on it.
+ * {@link dev.bkd.core.ops.OpsBenchmark} times the two.
+ */
+package dev.bkd.core.ops;
