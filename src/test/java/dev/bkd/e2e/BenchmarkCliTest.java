@@ -69,6 +69,24 @@ class BenchmarkCliTest {
         assertTrue(r.out().contains("KD step = teacher forward (no grad)"), r.out());
     }
 
+    /** --isolate: each variant in its own JVM, results merged in the requested order. */
+    @Test
+    void isolatedVariantsRunInChildJvms(@TempDir Path tmp) throws Exception {
+        Path json = tmp.resolve("iso.json");
+        Cli r = Cli.run("benchmark", "--model", RefData.models().toString(), "--size", "64", "--steps", "1",
+                "--threads", "1", "--isolate", "--no-train", "--variants", "tiny,teacher", "--json", json.toString());
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("  [tiny] benchmark: tiny ..."), r.out());
+        JsonNode o = JSON.readTree(json.toFile());
+        assertTrue(o.at("/settings/isolated").asBoolean());
+        JsonNode vs = o.get("variants");
+        assertEquals("tiny", vs.get(0).get("variant").asText());
+        assertEquals(JSON.readTree(RefData.ref("bksdm_losses.json").toFile()).at("/sd_tiny/student_num_params").asLong(),
+                vs.get(0).get("parameters").asLong());
+        assertTrue(vs.get(0).get("kd_step_seconds").isNull(), "--no-train");
+        assertEquals(1.0, vs.get(1).get("forward_speedup").asDouble(), 1e-12);
+    }
+
     @Test
     void badArguments() {
         Cli suite = Cli.run("benchmark", "--suite", "disk");

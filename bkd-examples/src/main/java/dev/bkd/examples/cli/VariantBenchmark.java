@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.bkd.core.config.UNet2DConditionConfig;
 import dev.bkd.core.prune.PrunePlan;
 import dev.bkd.core.prune.PruneSpec;
 import dev.bkd.core.prune.UNetCost;
@@ -42,7 +41,7 @@ final class VariantBenchmark {
     record Timing(double median, List<Double> runs) {}
 
     /** One variant's numbers; kdStep is null for the teacher or when training was not measured. */
-    record Result(String variant, UNet2DConditionConfig config, long parameters, long macs, Timing forward,
+    record Result(String variant, long parameters, long macs, Timing forward,
             Timing kdStep, long peakRssBytes) {}
 
     private VariantBenchmark() {}
@@ -98,7 +97,7 @@ final class VariantBenchmark {
         if (teacher != null && s.train()) {
             kd = kdSteps(model, teacher, s, m);
         }
-        return new Result(v, model.config(), model.parameterCount(), cost.macs() * s.batch(), timing(fwd), kd,
+        return new Result(v, model.parameterCount(), cost.macs() * s.batch(), timing(fwd), kd,
                 peakRssBytes());
     }
 
