@@ -61,9 +61,11 @@ class BenchmarkCliTest {
             assertTrue(v.at("/forward_seconds/median").asDouble() > 0, name);
             assertEquals(name.equals("teacher"), v.get("kd_step_seconds").isNull(), name + ": KD step for students only");
             assertTrue(v.get("peak_rss_bytes").asLong() > 0, name);
+            assertTrue(v.at("/forward_seconds/min").asDouble() <= v.at("/forward_seconds/median").asDouble(), name);
+            assertTrue(v.get("matmul_gmacs_per_s").asDouble() > 0, name);
             // the table row carries the same counts
             assertTrue(r.out().matches("(?s).*\\n" + name + " +" + String.format("%,d", expected.get(name)[0]) + " +"
-                    + String.format("%,d", expected.get(name)[1]) + " +\\d+\\.\\d{3} +\\d+\\.\\d\\dx .*"), r.out());
+                    + String.format("%,d", expected.get(name)[1]) + " +\\d+\\.\\d{3} \\(\\d+\\.\\d{3}\\) +\\d+\\.\\d\\dx .*"), r.out());
         }
         assertEquals(1.0, vs.get(0).get("forward_speedup").asDouble(), 1e-12);
         assertTrue(r.out().contains("KD step = teacher forward (no grad)"), r.out());

@@ -198,17 +198,21 @@ final class BenchmarkCommand implements Callable<Integer> {
         return results;
     }
 
+    private static String seconds(VariantBenchmark.Timing t) {
+        return String.format("%.3f (%.3f)", t.median(), t.min());
+    }
+
     private static VariantBenchmark.Result fromJson(JsonNode v) {
         return new VariantBenchmark.Result(v.get("variant").asText(), v.get("parameters").asLong(),
                 v.get("macs").asLong(), timing(v.get("forward_seconds")),
                 v.get("kd_step_seconds").isNull() ? null : timing(v.get("kd_step_seconds")),
-                v.get("peak_rss_bytes").asLong());
+                v.get("peak_rss_bytes").asLong(), v.get("matmul_gmacs_per_s").asDouble());
     }
 
     private static VariantBenchmark.Timing timing(JsonNode t) {
         List<Double> runs = new ArrayList<>();
         t.get("runs").forEach(r -> runs.add(r.asDouble()));
-        return new VariantBenchmark.Timing(t.get("median").asDouble(), runs);
+        return new VariantBenchmark.Timing(t.get("median").asDouble(), t.get("min").asDouble(), runs);
     }
 
     private Integer runSuite(String name) throws Exception {
@@ -239,15 +243,19 @@ final class BenchmarkCommand implements Callable<Integer> {
                 + " warm-up, %d intra-op threads; load average %.2f before, %.2f after%n", size, size, size / 8, batch,
                 UNetTable.TEXT_TOKENS, source, Runtime.getRuntime().availableProcessors(), steps,
                 JniUtils.getNumThreads(), before[0], after[0]);
-        String fmt = "%-10s %14s %18s %12s %9s %12s %11s%n";
-        out.printf(fmt, "variant", "parameters", "MACs", "forward s", "speed-up", "KD step s", "peak RSS");
+        String fmt = "%-10s %14s %18s %16s %9s %16s %10s %12s%n";
+        out.printf(fmt, "variant", "parameters", "MACs", "forward s", "speed-up", "KD step s", "peak RSS",
+                "GMAC/s (mm)");
         for (VariantBenchmark.Result r : rs) {
             out.printf(fmt, r.variant(), String.format("%,d", r.parameters()), String.format("%,d", r.macs()),
-                    String.format("%.3f", r.forward().median()),
+                    seconds(r.forward()),
                     teacher == null ? "-" : String.format("%.2fx", teacher.forward().median() / r.forward().median()),
-                    r.kdStep() == null ? "-" : String.format("%.3f", r.kdStep().median()),
-                    r.peakRssBytes() < 0 ? "n/a" : String.format("%.2f GB", r.peakRssBytes() / 1e9));
+                    r.kdStep() == null ? "-" : seconds(r.kdStep()),
+                    r.peakRssBytes() < 0 ? "n/a" : String.format("%.2f GB", r.peakRssBytes() / 1e9),
+                    String.format("%.1f (%.0f)", r.macs() / r.forward().median() / 1e9, r.matmulGmacs()));
         }
+        out.println("seconds: median (fastest); GMAC/s: forward MACs / median time (a 1024^3 matmul's rate just"
+                + " before, for scale)");
         if (!noTrain) {
             out.println("KD step = teacher forward (no grad) + student forward/backward of MSE(student, teacher)"
                     + (noOptimizer ? "" : " + AdamW update") + "; not measured for the teacher itself.");
@@ -294,6 +302,8 @@ final class BenchmarkCommand implements Callable<Integer> {
                 timing(v.putObject("kd_step_seconds"), r.kdStep());
             }
             v.put("peak_rss_bytes", r.peakRssBytes());
+            v.put("matmul_gmacs_per_s", r.matmulGmacs());
+            v.put("forward_gmacs_per_s", r.macs() / r.forward().median() / 1e9);
             if (teacher == null) {
                 v.putNull("forward_speedup");
             } else {
@@ -307,6 +317,7 @@ final class BenchmarkCommand implements Callable<Integer> {
 
     private static void timing(ObjectNode o, VariantBenchmark.Timing t) {
         o.put("median", t.median());
+        o.put("min", t.min());
         ArrayNode a = o.putArray("runs");
         t.runs().forEach(a::add);
     }
