@@ -1,0 +1,90 @@
+package dev.bkd.train.distill;
+
+import dev.bkd.core.BkdException;
+import dev.bkd.core.config.ModelIndex;
+import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.train.AtomicFiles;
+import dev.bkd.train.FileTrees;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Writes a diffusers pipeline folder around a trained student: the student's {@code unet/} (its own config.json),
+ * the teacher's other components copied byte for byte, and the teacher's model_index.json, written last. Each
+ * component lands in a temp folder first and is renamed into place, so a folder under its final name is complete.
+ */
+public final class StudentPipeline {
+    private StudentPipeline() {}
+
+    public static void write(Path teacherPipeline, UNet2DConditionModel student, Path out) {
+        write(teacherPipeline, student, out, false);
+    }
+
+    /**
+     * As {@link #write(Path, UNet2DConditionModel, Path)}; with {@code link} the teacher's components are symbolic links (a
+     * scratch pipeline for validation samples), copied only where links are not supported.
+     */
+    public static void write(Path teacherPipeline, UNet2DConditionModel student, Path out, boolean link) {
+        Path indexFile = teacherPipeline.resolve("model_index.json");
+        ModelIndex index = ModelIndex.read(indexFile);
+        try {
+            Files.createDirectories(out);
+            for (Map.Entry<String, ModelIndex.Component> e : index.components().entrySet()) {
+                String name = e.getKey();
+                if (e.getValue().isDisabled() || name.equals("unet")) {
+                    continue;
+                }
+                Path src = teacherPipeline.resolve(name);
+                if (!Files.isDirectory(src)) {
+                    throw new BkdException(indexFile + " lists component `" + name + "` but there is no folder " + src);
+                }
+                if (!link || !symlink(src, out.resolve(name))) {
+                    place(out, name, tmp -> FileTrees.copy(src, tmp));
+                }
+            }
+            place(out, "unet", student::save);
+            AtomicFiles.writeString(out.resolve("model_index.json"), Files.readString(indexFile));
+        } catch (IOException e) {
+            throw new BkdException("cannot write the student pipeline to " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Points {@code at} to {@code target}; false when the file system has no symbolic links. */
+    private static boolean symlink(Path target, Path at) throws IOException {
+        if (Files.isSymbolicLink(at)) {
+            return true;
+        }
+        try {
+            Files.createSymbolicLink(at, target.toAbsolutePath());
+            return true;
+        } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+            return false;
+        }
+    }
+
+    private interface Fill {
+        void into(Path dir) throws IOException;
+    }
+
+    /** Fills a hidden temp folder, then swaps it in for {@code out/name}. */
+    private static void place(Path out, String name, Fill fill) throws IOException {
+        Path tmp = out.resolve("." + name + ".tmp-" + UUID.randomUUID());
+        Path target = out.resolve(name);
+        Files.createDirectories(tmp);
+        try {
+            fill.into(tmp);
+            if (Files.exists(target)) {
+                FileTrees.delete(target);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            if (Files.exists(tmp)) {
+                FileTrees.delete(tmp);
+            }
+        }
+    }
+}
