@@ -10,6 +10,7 @@ import dev.bkd.core.safetensors.SafetensorsEntry;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.testing.MacArithmetic;
 import dev.bkd.core.testing.RefData;
+import dev.bkd.examples.cli.BkdCli;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -71,14 +72,19 @@ class BenchmarkCliTest {
         assertTrue(r.out().contains("KD step = teacher forward (no grad)"), r.out());
     }
 
-    /** --isolate: each variant in its own JVM, results merged in the requested order. */
+    /** --isolate: each variant in its own JVM, results merged in the requested order; the parent is a fresh JVM too. */
     @Test
     void isolatedVariantsRunInChildJvms(@TempDir Path tmp) throws Exception {
         Path json = tmp.resolve("iso.json");
-        Cli r = Cli.run("benchmark", "--model", RefData.models().toString(), "--size", "64", "--steps", "1",
-                "--threads", "1", "--isolate", "--no-train", "--variants", "tiny,teacher", "--json", json.toString());
-        assertEquals(0, r.code(), r.err() + r.out());
-        assertTrue(r.out().contains("  [tiny] benchmark: tiny ..."), r.out());
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx1g", "-Dai.djl.pytorch.num_threads=1", "-cp", System.getProperty("java.class.path"),
+                BkdCli.class.getName()));
+        cmd.addAll(List.of("benchmark", "--model", RefData.models().toString(), "--size", "64", "--steps", "1",
+                "--isolate", "--no-train", "--variants", "tiny,teacher", "--json", json.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("  [tiny] benchmark: tiny ..."), out);
         JsonNode o = JSON.readTree(json.toFile());
         assertTrue(o.at("/settings/isolated").asBoolean());
         JsonNode vs = o.get("variants");

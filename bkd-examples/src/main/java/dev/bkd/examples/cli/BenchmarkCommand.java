@@ -107,11 +107,11 @@ final class BenchmarkCommand implements Callable<Integer> {
             throw new BkdException("benchmark: --steps and --batch must be at least 1");
         }
         PrintWriter out = spec.commandLine().getOut();
+        ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch, which JniUtils needs (even with --isolate)
         if (threads != null) {
             if (threads < 1) {
                 throw new BkdException("benchmark: --threads must be at least 1");
             }
-            ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch, which JniUtils needs
             JniUtils.setNumThreads(threads);
         }
         double[] loadBefore = loadAverage();
