@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The {@code bkd} command line. */
 @Command(name = "bkd", mixinStandardHelpOptions = true, version = "bkd 0.1.0-SNAPSHOT",
         description = "Load, run, prune and distill Stable Diffusion models on the JVM.",
-        subcommands = {InspectCommand.class, TokenizeCommand.class, DemoDataCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, TokenizeCommand.class, DemoDataCommand.class, InitCommand.class, CommandLine.HelpCommand.class})
 public final class BkdCli implements Runnable {
 
     @CommandLine.Spec
