@@ -1,12 +1,12 @@
 package dev.bkd.core.unet;
 
-import static dev.bkd.core.config.UNetBlockType.CrossAttnDownBlock2D;
-import static dev.bkd.core.config.UNetBlockType.CrossAttnUpBlock2D;
 import static org.junit.jupiter.api.Assertions.*;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.bkd.core.config.UNet2DConditionConfig;
+import dev.bkd.core.prune.PrunePlan;
+import dev.bkd.core.prune.PruneSpec;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.StateDicts;
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Block-removed BK-SDM students (Segmind sd_small / sd_tiny, made by segmind/distill-sd's prepare_unet) built
- * from derived configs, against their predictions and block outputs in ref/bksdm.safetensors.
+ * from configs derived by {@link PrunePlan}, against their predictions and block outputs in ref/bksdm.safetensors.
  */
 class UNetStudentTest {
     static NDManager manager;
@@ -38,16 +38,14 @@ class UNetStudentTest {
         manager.close();
     }
 
-    /** BK-SDM base = sd_small: every block kept, one resnet (+attention) per down block, two per up block. */
+    /** BK-SDM base = Segmind sd_small, derived from the teacher config by the built-in prune variant. */
     static UNet2DConditionConfig small() {
-        return teacher.toBuilder().layersPerBlock(1).build();
+        return PrunePlan.derive(teacher, PruneSpec.builtIn("sd_small")).student();
     }
 
-    /** BK-SDM tiny = sd_tiny: additionally no mid block, no down_blocks.3 / up_blocks.0. */
+    /** BK-SDM tiny = Segmind sd_tiny: additionally no mid block, no down_blocks.3 / up_blocks.0. */
     static UNet2DConditionConfig tiny() {
-        return teacher.toBuilder().layersPerBlock(1).midBlockType(null).blockOutChannels(16, 32, 32)
-                .downBlockTypes(CrossAttnDownBlock2D, CrossAttnDownBlock2D, CrossAttnDownBlock2D)
-                .upBlockTypes(CrossAttnUpBlock2D, CrossAttnUpBlock2D, CrossAttnUpBlock2D).build();
+        return PrunePlan.derive(teacher, PruneSpec.builtIn("sd_tiny")).student();
     }
 
     @Test

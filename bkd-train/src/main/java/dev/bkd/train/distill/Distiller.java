@@ -1,0 +1,151 @@
+package dev.bkd.train.distill;
+
+import ai.djl.ndarray.NDManager;
+import dev.bkd.core.BkdException;
+import dev.bkd.core.config.ConfigException;
+import dev.bkd.core.config.SchedulerConfig;
+import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.train.cache.CacheBuilder;
+import dev.bkd.train.checkpoint.CheckpointManager;
+import dev.bkd.train.data.CaptionedDataset;
+import dev.bkd.train.data.ImageTransform;
+import dev.bkd.train.loop.BatchSource;
+import dev.bkd.train.loop.CachedSource;
+import dev.bkd.train.loop.ForwardProcess;
+import dev.bkd.train.loop.FrozenEncoders;
+import dev.bkd.train.loop.ImageSource;
+import dev.bkd.train.loop.TrainConfig;
+import dev.bkd.train.loop.TrainResult;
+import dev.bkd.train.loop.TrainingLoop;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A distillation run assembled from {@link DistillOptions}: teacher and frozen encoders from the teacher's
+ * pipeline folder, the student (pruned or loaded), the KD spec, data (images or a latent cache), then one probe
+ * forward so a bad feature pair fails now, not at step 1000. {@link #run} trains and writes the student pipeline.
+ *
+ * <pre>{@code
+ * try (Distiller d = Distiller.prepare(options)) { TrainResult r = d.run(); }
+ * }</pre>
+ */
+public final class Distiller implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Distiller.class);
+
+    private final NDManager root;
+    private final FrozenEncoders encoders;
+    private final BatchSource data;
+    private final DistillObjective objective;
+    private final TrainingLoop loop;
+
+    private Distiller(NDManager root, FrozenEncoders encoders, BatchSource data, DistillObjective objective,
+                      TrainingLoop loop) {
+        this.root = root;
+        this.encoders = encoders;
+        this.data = data;
+        this.objective = objective;
+        this.loop = loop;
+    }
+
+    /** Loads and checks everything; nothing is trained yet. */
+    public static Distiller prepare(DistillOptions o) {
+        Path teacher = o.teacher();
+        if (!Files.isRegularFile(teacher.resolve("model_index.json"))) {
+            throw new ConfigException(teacher + ": the teacher must be a diffusers pipeline folder (model_index.json"
+                    + " with unet/, vae/, text_encoder/, tokenizer/, scheduler/)");
+        }
+        checkOutput(o);
+        NDManager root = NDManager.newBaseManager(o.device());
+        FrozenEncoders enc = null;
+        BatchSource data = null;
+        try {
+            UNet2DConditionModel.Options frozen = new UNet2DConditionModel.Options(o.device(), o.frozenType(), null);
+            UNet2DConditionModel.Options fp32 = UNet2DConditionModel.Options.defaults().withDevice(o.device());
+            UNet2DConditionModel t = UNet2DConditionModel.fromPretrained(teacher.resolve("unet"), root, frozen);
+            Students.Student s = o.student() != null ? Students.load(o.student(), root, fp32)
+                    : Students.prune(teacher.resolve("unet"), o.variant(), root, fp32);
+            String variant = o.variant() != null ? o.variant() : s.variant();
+            KdSpec spec = KdPresets.spec(o.preset(), variant, o.pairsFile(), o.pairs(), o.lambdaTask(), o.lambdaOut(),
+                    o.lambdaFeat());
+            enc = FrozenEncoders.load(teacher, root, o.frozenType());
+            DistillObjective objective = new DistillObjective(t, s.model(), spec, teacher);
+            objective.probe(enc.latentShape(o.resolution()), enc.textShape(), root);
+            data = source(o, enc, root);
+            ForwardProcess fwd = new ForwardProcess(SchedulerConfig.read(teacher.resolve("scheduler")
+                    .resolve(SchedulerConfig.FILE_NAME)));
+            LOG.info("distilling {} ({} parameters) into {} student ({} parameters); {}: λ {}, {} feature pairs {};"
+                    + " {} items, {} images per step, target {}", teacher, t.parameterCount(), variant,
+                    s.model().parameterCount(), spec.source(), spec.weights(), spec.pairs().size(),
+                    spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().effectiveBatch(),
+                    fwd.predictionType());
+            TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
+            return new Distiller(root, enc, data, objective, loop);
+        } catch (RuntimeException e) {
+            if (data != null) {
+                data.close();
+            }
+            if (enc != null) {
+                enc.close();
+            }
+            root.close();
+            throw e;
+        }
+    }
+
+    private static BatchSource source(DistillOptions o, FrozenEncoders enc, NDManager root) {
+        TrainConfig t = o.train();
+        CaptionedDataset dataset = CaptionedDataset.open(o.data(), o.dataOptions());
+        ImageTransform transform = new ImageTransform(o.resolution(), o.centerCrop(), o.randomFlip());
+        if (o.cacheDir() == null) {
+            return new ImageSource(dataset, transform, t.seed(), t.batchSize(), enc);
+        }
+        CacheBuilder builder = new CacheBuilder(dataset, transform, t.seed(), enc.fingerprint(), enc, enc)
+                .batchSize(t.batchSize());
+        return new CachedSource(builder.build(o.cacheDir(), root), enc, t.seed(), t.batchSize());
+    }
+
+    /** An output folder holding another run's checkpoints is only continued with --resume, never mixed into. */
+    private static void checkOutput(DistillOptions o) {
+        Path out = o.out().toAbsolutePath().normalize();
+        Path teacher = o.teacher().toAbsolutePath().normalize();
+        if (out.startsWith(teacher) || teacher.startsWith(out)) {
+            throw new ConfigException("output " + o.out() + " and teacher " + o.teacher() + " overlap; choose another --out");
+        }
+        if (o.train().resume() != null || !Files.isDirectory(out)) {
+            return;
+        }
+        try (Stream<Path> s = Files.list(out)) {
+            if (s.anyMatch(p -> p.getFileName().toString().startsWith(CheckpointManager.PREFIX))) {
+                throw new ConfigException(o.out() + " holds checkpoints of an earlier run; continue it with --resume"
+                        + " latest, or choose another --out");
+            }
+        } catch (IOException e) {
+            throw new BkdException(o.out() + ": cannot list: " + e.getMessage(), e);
+        }
+    }
+
+    /** The loop, to attach a listener or validator before {@link #run}. */
+    public TrainingLoop loop() {
+        return loop;
+    }
+
+    public DistillObjective objective() {
+        return objective;
+    }
+
+    /** Trains; see {@link TrainingLoop#run}. */
+    public TrainResult run() {
+        return loop.run();
+    }
+
+    @Override
+    public void close() {
+        data.close();
+        encoders.close();
+        root.close();
+    }
+}

@@ -1,0 +1,24 @@
+package dev.bkd.train.distill;
+
+import dev.bkd.core.config.ConfigException;
+
+/** The λs of L = task·MSE(ε̂_s, target) + out·MSE(ε̂_s, ε̂_t) + feat·Σ MSE(f_s, f_t). */
+public record LossWeights(double task, double out, double feat) {
+    public LossWeights {
+        check("task", task);
+        check("out", out);
+        check("feat", feat);
+    }
+
+    private static void check(String name, double v) {
+        if (!(v >= 0) || Double.isInfinite(v)) {
+            throw new ConfigException("lambda " + name + " must be a finite number >= 0, got " + v);
+        }
+    }
+
+    /** The same weights with any non-null override replacing its term. */
+    public LossWeights with(Double task, Double out, Double feat) {
+        return new LossWeights(task == null ? this.task : task, out == null ? this.out : out,
+                feat == null ? this.feat : feat);
+    }
+}

@@ -1,0 +1,59 @@
+package dev.bkd.train.loop;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.bkd.core.random.Generator;
+import dev.bkd.train.data.CaptionedDataset;
+import dev.bkd.train.data.DataPosition;
+import dev.bkd.train.data.EpochSampler;
+import dev.bkd.train.data.ImageBatches;
+import dev.bkd.train.data.ImageTransform;
+import java.util.Map;
+
+/** Micro-batches straight from the images: transform, then the frozen VAE and text encoder on every step. */
+public final class ImageSource implements BatchSource {
+    private final CaptionedDataset data;
+    private final ImageTransform transform;
+    private final long seed;
+    private final int batchSize;
+    private final FrozenEncoders encoders;
+    private EpochSampler sampler;
+    private ImageBatches batches;
+
+    /** Shuffled epochs drawn from {@code seed} (augmentation too), starting at the beginning. */
+    public ImageSource(CaptionedDataset data, ImageTransform transform, long seed, int batchSize,
+                       FrozenEncoders encoders) {
+        this.data = data;
+        this.transform = transform;
+        this.seed = seed;
+        this.batchSize = batchSize;
+        this.encoders = encoders;
+        seek(DataPosition.start());
+    }
+
+    @Override
+    public CleanBatch next(NDManager manager, Generator rng) {
+        ImageBatches.Batch b = batches.next(manager);
+        Map<String, NDArray> posterior = encoders.encode(b.pixels(), manager);
+        NDArray latents = encoders.sampleLatents(posterior.get(FrozenEncoders.LATENT_MEAN),
+                posterior.get(FrozenEncoders.LATENT_STD), rng);
+        NDArray text = encoders.encode(b.captions(), manager).get(FrozenEncoders.PROMPT_EMBEDS);
+        return new CleanBatch(latents, text, b.captions());
+    }
+
+    @Override
+    public DataPosition position() {
+        return batches.position();
+    }
+
+    @Override
+    public void seek(DataPosition position) {
+        sampler = new EpochSampler(data.size(), seed, true, position);
+        batches = new ImageBatches(data, transform, sampler, batchSize, false);
+    }
+
+    @Override
+    public int size() {
+        return data.size();
+    }
+}

@@ -1,0 +1,241 @@
+package dev.bkd.train.loop;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.bkd.core.random.Generator;
+import dev.bkd.core.weights.StateDict;
+import dev.bkd.train.NonFiniteLossException;
+import dev.bkd.train.checkpoint.Checkpoint;
+import dev.bkd.train.checkpoint.CheckpointException;
+import dev.bkd.train.checkpoint.CheckpointManager;
+import dev.bkd.train.checkpoint.TrainerState;
+import dev.bkd.train.log.LossPlot;
+import dev.bkd.train.log.MetricsWriter;
+import dev.bkd.train.log.ProgressBar;
+import dev.bkd.train.log.StepMetrics;
+import dev.bkd.train.log.StopSignal;
+import dev.bkd.train.optim.AdamW;
+import dev.bkd.train.optim.Autograd;
+import dev.bkd.train.optim.Ema;
+import dev.bkd.train.optim.GradClip;
+import dev.bkd.train.optim.LrSchedule;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The training loop every bkd trainer shares; an {@link Objective} supplies the model and the loss. Per optimizer
+ * step: data -> noise -> objective loss (per micro-batch, backward of loss / K) -> global-norm clip -> AdamW at
+ * the scheduled rate -> EMA -> log -> checkpoint. A step's arrays live in a sub-manager closed at its end.
+ *
+ * <p>Output folder: {@code checkpoint-<step>/} (model, optimizer, ema weight sets; step, data position and RNG
+ * in trainer_state.json), {@value #METRICS}, {@value #PLOT}, {@code samples/}, and what {@link Objective#save}
+ * writes at the end.
+ */
+public final class TrainingLoop {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingLoop.class);
+    public static final String METRICS = "metrics.jsonl";
+    public static final String PLOT = "loss.png";
+    public static final String SAMPLES = "samples";
+    /** Weight-set names in checkpoints and the RNG's name in trainer_state.json. */
+    public static final String MODEL = "model";
+    public static final String OPTIMIZER = "optimizer";
+    public static final String EMA = "ema";
+    public static final String RNG = "noise";
+
+    private final TrainConfig cfg;
+    private final Objective objective;
+    private final BatchSource data;
+    private final ForwardProcess forward;
+    private final Path out;
+    private final NDManager root;
+    private Validator validator;
+    private StepListener listener;
+    private ProgressBar progress;
+
+    /** Arrays live under {@code root} (its device is the training device). */
+    public TrainingLoop(TrainConfig cfg, Objective objective, BatchSource data, ForwardProcess forward, Path outputDir,
+                        NDManager root) {
+        this.cfg = cfg;
+        this.objective = objective;
+        this.data = data;
+        this.forward = forward;
+        this.out = outputDir;
+        this.root = root;
+    }
+
+    /** Called every {@link TrainConfig#validateEvery} steps and at the end. */
+    public TrainingLoop validator(Validator v) {
+        this.validator = v;
+        return this;
+    }
+
+    /** Sees every finished step. */
+    public TrainingLoop listener(StepListener l) {
+        this.listener = l;
+        return this;
+    }
+
+    /** Replaces the stderr progress bar. */
+    public TrainingLoop progress(ProgressBar p) {
+        this.progress = p;
+        return this;
+    }
+
+    /** Trains up to {@link TrainConfig#steps}; a NaN/Inf loss throws {@link NonFiniteLossException} (no checkpoint). */
+    public TrainResult run() {
+        CheckpointManager ckpts = new CheckpointManager(out, cfg.keepLast());
+        Map<String, NDArray> params = objective.trainable();
+        Generator rng = new Generator(cfg.seed());
+        LrSchedule schedule = cfg.schedule();
+        try (AdamW adamw = new AdamW(root, cfg.adam());
+             Ema ema = cfg.ema() == null ? null : new Ema(params, root, cfg.ema())) {
+            long step = resume(ckpts, params, adamw, ema, rng);
+            ProgressBar bar = progress != null ? progress : ProgressBar.forStderr(cfg.steps(), cfg.logEvery());
+            Path last = null;
+            long saved = step;
+            String stoppedBy = null;
+            try (StopSignal stop = StopSignal.install();
+                 MetricsWriter metrics = MetricsWriter.open(out.resolve(METRICS), step > 0 ? step : -1)) {
+                while (step < cfg.steps() && !stop.requested()) {
+                    StepMetrics m = step(step, params, adamw, ema, rng, schedule.lr(step));
+                    step++;
+                    metrics.write(m);                                                   // log
+                    bar.update(step, m.losses(), m.imagesPerSecond());
+                    if (listener != null && !listener.afterStep(m)) {
+                        stop.request("stopped by " + listener.getClass().getSimpleName());
+                    }
+                    if (cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0 || stop.requested()) {
+                        last = checkpoint(ckpts, step, params, adamw, ema, rng);      // checkpoint
+                        saved = step;
+                    }
+                    if (validator != null && cfg.validateEvery() > 0 && step % cfg.validateEvery() == 0) {
+                        validator.validate(step, out.resolve(SAMPLES));
+                    }
+                }
+                bar.finish();
+                stoppedBy = stop.reason();
+            }
+            if (saved != step) {
+                last = checkpoint(ckpts, step, params, adamw, ema, rng);
+            }
+            if (stoppedBy != null) {
+                LOG.info("{} at step {}: checkpoint {} written; continue with --resume latest", stoppedBy, step, last);
+                return new TrainResult(step, stoppedBy, last);
+            }
+            if (ema != null) {
+                Params.copyFrom(ema.shadow(), params);
+            }
+            objective.save(out);
+            if (validator != null && cfg.validateEvery() > 0 && step % cfg.validateEvery() != 0) {
+                validator.validate(step, out.resolve(SAMPLES));
+            }
+            return new TrainResult(step, null, last != null ? last : ckpts.latest().orElse(null));
+        }
+    }
+
+    /** One optimizer step over {@code gradAccum} micro-batches. */
+    private StepMetrics step(long step, Map<String, NDArray> params, AdamW adamw, Ema ema, Generator rng, double lr) {
+        long t0 = System.nanoTime();
+        Map<String, Double> losses = new LinkedHashMap<>();
+        int images = 0;
+        int k = cfg.gradAccum();
+        try (NDManager s = root.newSubManager()) {
+            for (int micro = 0; micro < k; micro++) {
+                try (NDManager mb = s.newSubManager()) {
+                    CleanBatch clean = data.next(mb, rng);                              // data
+                    DiffusionBatch batch = forward.apply(clean, rng, mb);               // noise
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        LossTerms l = objective.loss(batch);                            // model(s) and loss
+                        for (Map.Entry<String, NDArray> e : l.logged().entrySet()) {
+                            double v = NonFiniteLossException.check(step + 1, e.getKey(), e.getValue().getFloat());
+                            losses.merge(e.getKey(), v / k, Double::sum);
+                        }
+                        gc.backward(l.total().div((float) k));                          // backward
+                    }
+                    images += batch.size();
+                }
+            }
+            Map<String, NDArray> grads = Autograd.grads(params, s);                    // step
+            double norm = cfg.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(grads.values(), cfg.maxGradNorm())
+                    : GradClip.globalNorm(grads.values());
+            NonFiniteLossException.check(step + 1, "grad_norm", norm);
+            adamw.step(params, grads, lr);
+            Autograd.zeroGrads(params);
+            if (ema != null) {
+                ema.step(params);
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            return new StepMetrics(step + 1, losses, lr, norm, images / secs);
+        }
+    }
+
+    private Path checkpoint(CheckpointManager ckpts, long step, Map<String, NDArray> params, AdamW adamw, Ema ema,
+                            Generator rng) {
+        Path dir;
+        try (NDManager s = root.newSubManager()) {
+            Map<String, Map<String, NDArray>> sets = new LinkedHashMap<>();
+            sets.put(MODEL, params);
+            sets.put(OPTIMIZER, adamw.stateDict(s));
+            TrainerState state = TrainerState.of(step, data.position()).withRng(RNG, rng)
+                    .withExtra("objective", TextNode.valueOf(objective.name()));
+            if (ema != null) {
+                sets.put(EMA, ema.shadow());
+                state = state.withExtra("ema_step", LongNode.valueOf(ema.optimizationStep()));
+            }
+            dir = ckpts.save(state, sets);
+        }
+        LossPlot.write(out.resolve(PLOT), MetricsWriter.read(out.resolve(METRICS)), 900, 500);
+        return dir;
+    }
+
+    /** Restores everything a checkpoint holds; returns the step to continue from (0 for a fresh run). */
+    private long resume(CheckpointManager ckpts, Map<String, NDArray> params, AdamW adamw, Ema ema, Generator rng) {
+        if (cfg.resume() == null) {
+            return 0;
+        }
+        Path dir = ckpts.resolve(cfg.resume()).orElse(null);
+        if (dir == null) {
+            LOG.info("--resume {}: no checkpoint in {} yet; starting a new run", cfg.resume(), out);
+            return 0;
+        }
+        Set<String> required = new HashSet<>(Set.of(MODEL, OPTIMIZER));
+        if (ema != null) {
+            required.add(EMA);
+        }
+        Checkpoint c = CheckpointManager.load(dir, required);
+        String src = dir.toString();
+        JsonNode kind = c.state().extra().get("objective");
+        if (kind == null || !objective.name().equals(kind.asText())) {
+            throw new CheckpointException(src + ": was written by a `" + (kind == null ? "?" : kind.asText())
+                    + "` run; this run trains `" + objective.name() + "`");
+        }
+        try (NDManager s = root.newSubManager()) {
+            try (StateDict w = c.open(MODEL)) {
+                Params.copyFrom(w, params, s, c.file(MODEL).toString());
+            }
+            try (StateDict o = c.open(OPTIMIZER)) {
+                adamw.loadStateDict(o, params, c.file(OPTIMIZER).toString());
+            }
+            if (ema != null) {
+                JsonNode n = c.state().extra().get("ema_step");
+                try (StateDict e = c.open(EMA)) {
+                    ema.load(e, n == null ? c.step() : n.asLong(), c.file(EMA).toString());
+                }
+            }
+        }
+        c.state().restoreRng(RNG, rng, src);
+        data.seek(c.state().data());
+        LOG.info("resumed from {} at step {}", dir, c.step());
+        return c.step();
+    }
+}
