@@ -507,6 +507,10 @@ public record UNet2DConditionConfig(
             Path tmp = Files.createTempFile(dir, ".config", ".json.tmp");
             try {
                 Files.writeString(tmp, toJsonString(), StandardCharsets.UTF_8);
+                if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
+                    // temp files are 0600; a config is as readable as any file in a model folder
+                    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                }
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 Files.deleteIfExists(tmp);

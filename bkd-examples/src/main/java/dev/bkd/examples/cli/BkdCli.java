@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 /** The {@code bkd} command line. */
 @Command(name = "bkd", mixinStandardHelpOptions = true, version = "bkd 0.1.0-SNAPSHOT",
         description = "Load, run, prune and distill Stable Diffusion models on the JVM.",
-        subcommands = {InspectCommand.class, TokenizeCommand.class, DemoDataCommand.class, InitCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, PruneCommand.class, BenchmarkCommand.class, TokenizeCommand.class,
+            DemoDataCommand.class, InitCommand.class, CommandLine.HelpCommand.class})
 public final class BkdCli implements Runnable {
 
     @CommandLine.Spec
@@ -32,6 +33,7 @@ public final class BkdCli implements Runnable {
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler(BkdCli::handleError);
+        cli.getSubcommands().get("prune").getCommandSpec().usageMessage().footer(PruneCommand.variantsHelp());
         int code = cli.execute(args);
         out.flush();
         err.flush();

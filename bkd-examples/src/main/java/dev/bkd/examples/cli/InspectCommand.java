@@ -3,6 +3,7 @@ package dev.bkd.examples.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.ConfigReader;
+import dev.bkd.core.config.UNet2DConditionConfig;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.StateDicts;
 import java.io.PrintWriter;
@@ -20,7 +21,9 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code bkd inspect}: what is in a safetensors file, a component folder or a pipeline folder. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Show tensors (name, dtype, shape), parameter counts and a config summary of a",
-                "safetensors file, a model component folder (unet/, vae/, ...) or a pipeline folder."})
+                "safetensors file, a model component folder (unet/, vae/, ...) or a pipeline folder.",
+                "For a UNet also a per-block table (resnets, attentions, channels, parameters, MACs at",
+                "the config's sample size) and, for a student bkd pruned, the teacher blocks removed."})
 final class InspectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -77,6 +80,9 @@ final class InspectCommand implements Callable<Integer> {
         if (Files.isRegularFile(config)) {
             ConfigReader c = ConfigReader.read(config);
             out.println("  config: " + summary(c));
+            if (UNet2DConditionConfig.CLASS_NAME.equals(c.getString("_class_name", null))) {
+                UNetTable.print(out, UNet2DConditionConfig.read(config));
+            }
         } else if (Files.isRegularFile(dir.resolve("scheduler_config.json"))) {
             out.println("  config: " + summary(ConfigReader.read(dir.resolve("scheduler_config.json"))));
             return 0;

@@ -1,0 +1,257 @@
+package dev.bkd.examples.cli;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.bkd.core.BkdException;
+import dev.bkd.core.config.ConfigReader;
+import dev.bkd.core.config.UNet2DConditionConfig;
+import dev.bkd.core.unet.UNet2DConditionModel;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code bkd benchmark}: teacher vs pruned students on this machine, or one of bkd's micro-benchmarks. */
+@Command(name = "benchmark", mixinStandardHelpOptions = true,
+        description = "Time the teacher UNet and BK students pruned from it on the fly: forward latency (no"
+            + " gradients; one warm-up, median of --steps), one KD training step (teacher forward without gradients +"
+            + " student forward/backward of MSE(student output, teacher output) + an AdamW update of every student"
+            + " parameter), peak RSS while the variant ran (includes the teacher's weights), parameters, MACs and the"
+            + " speed-up against the teacher. Without --model the teacher has random weights from --preset. With"
+            + " --suite, runs one of bkd's micro-benchmarks instead (its own arguments follow).")
+final class BenchmarkCommand implements Callable<Integer> {
+    /** Micro-benchmark mains by suite name; looked up by class name so the CLI builds whether or not one is present. */
+    static final Map<String, String> SUITES = Map.of(
+            "ops", "dev.bkd.core.ops.OpsBenchmark",
+            "unet", "dev.bkd.core.unet.UNetBenchmark",
+            "safetensors-load", "dev.bkd.core.safetensors.SafetensorsLoadBenchmark");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Teacher pipeline or unet folder (default: random weights).")
+    Path model;
+
+    @Option(names = "--preset", defaultValue = "sd15", paramLabel = "NAME",
+            description = "Config for random weights without --model: sd15 or sd21 (default: ${DEFAULT-VALUE}).")
+    String preset;
+
+    @Option(names = "--variants", split = ",", defaultValue = "teacher,base,small,tiny", paramLabel = "LIST",
+            description = "Comma-separated: teacher, base, small, tiny, sd_small, sd_tiny or spec files"
+                + " (default: ${DEFAULT-VALUE}).")
+    List<String> variants;
+
+    @Option(names = "--size", defaultValue = "512", paramLabel = "PX", description = "Image size (latent = size/8; default: ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--steps", defaultValue = "3", paramLabel = "N", description = "Timed runs after one warm-up (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "B", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--no-train", description = "Skip the KD training step.")
+    boolean noTrain;
+
+    @Option(names = "--no-optimizer", description = "KD step without the AdamW update (saves 2 x student size of memory).")
+    boolean noOptimizer;
+
+    @Option(names = "--threads", paramLabel = "N", description = "libtorch intra-op threads (default: the engine's,"
+            + " one per core). On a busy machine 1 can be far faster for small models.")
+    Integer threads;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+    Path json;
+
+    @Option(names = "--suite", paramLabel = "NAME", description = "Run a micro-benchmark instead: ops, unet, safetensors-load.")
+    String suite;
+
+    @Option(names = "--ops", description = "Same as --suite ops (fused vs pure GroupNorm / attention).")
+    boolean ops;
+
+    @Parameters(paramLabel = "ARGS", arity = "0..*", description = "Arguments passed to the --suite main.")
+    List<String> suiteArgs = new ArrayList<>();
+
+    @Option(names = "--verbose", description = "Print stack traces on errors.")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        if (ops || suite != null) {
+            return runSuite(ops ? "ops" : suite);
+        }
+        if (!suiteArgs.isEmpty()) {
+            throw new BkdException("benchmark: unexpected arguments " + suiteArgs + " (only --suite takes arguments)");
+        }
+        if (steps < 1 || batch < 1) {
+            throw new BkdException("benchmark: --steps and --batch must be at least 1");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (threads != null) {
+            if (threads < 1) {
+                throw new BkdException("benchmark: --threads must be at least 1");
+            }
+            JniUtils.setNumThreads(threads);
+        }
+        double[] loadBefore = loadAverage();
+        List<VariantBenchmark.Result> results;
+        String source;
+        try (NDManager m = NDManager.newBaseManager()) {
+            UNet2DConditionModel teacher;
+            if (model != null) {
+                Path unet = Files.isRegularFile(model.resolve("model_index.json")) ? model.resolve("unet") : model;
+                teacher = UNet2DConditionModel.fromPretrained(unet, m, UNet2DConditionModel.Options.defaults());
+                source = model.toString();
+            } else {
+                teacher = new UNet2DConditionModel(UNet2DConditionConfig.preset(preset));
+                teacher.initializeRandom(m, DataType.FLOAT32);
+                source = preset + " preset, random weights";
+            }
+            int f = 8 << teacher.config().numUpsamplers();
+            if (size < f || size % f != 0) {
+                throw new BkdException("benchmark: --size " + size + " must be a positive multiple of " + f + " (8 x 2^"
+                        + teacher.config().numUpsamplers() + " for this UNet's " + teacher.config().numBlocks()
+                        + " stages)");
+            }
+            results = VariantBenchmark.run(teacher, variants, new VariantBenchmark.Settings(size, batch, steps,
+                    !noTrain, !noOptimizer, UNetTable.TEXT_TOKENS), out);
+        }
+        double[] loadAfter = loadAverage();
+        printTable(out, results, source, loadBefore, loadAfter);
+        if (json != null) {
+            writeJson(results, source, loadBefore, loadAfter);
+            out.println("wrote " + json);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private Integer runSuite(String name) throws Exception {
+        String cls = SUITES.get(name);
+        if (cls == null) {
+            throw new BkdException("benchmark: no suite \"" + name + "\" (available: " + String.join(", ",
+                    SUITES.keySet().stream().sorted().toList()) + ")");
+        }
+        Class<?> c;
+        try {
+            c = Class.forName(cls);
+        } catch (ClassNotFoundException e) {
+            throw new BkdException("benchmark: suite \"" + name + "\" (" + cls + ") is not part of this build");
+        }
+        try {
+            c.getMethod("main", String[].class).invoke(null, (Object) suiteArgs.toArray(String[]::new));
+        } catch (InvocationTargetException e) {
+            throw e.getCause() instanceof Exception ex ? ex : e;
+        }
+        return 0;
+    }
+
+    private void printTable(PrintWriter out, List<VariantBenchmark.Result> rs, String source, double[] before,
+            double[] after) {
+        VariantBenchmark.Result teacher = rs.stream().filter(r -> r.variant().equals(VariantBenchmark.TEACHER))
+                .findFirst().orElse(null);
+        out.printf("UNet at %dx%d px (latent %d), batch %d, %d text tokens, fp32, %s; %d cores, %d timed runs after a"
+                + " warm-up, %d intra-op threads; load average %.2f before, %.2f after%n", size, size, size / 8, batch,
+                UNetTable.TEXT_TOKENS, source, Runtime.getRuntime().availableProcessors(), steps,
+                JniUtils.getNumThreads(), before[0], after[0]);
+        String fmt = "%-10s %14s %18s %12s %9s %12s %11s%n";
+        out.printf(fmt, "variant", "parameters", "MACs", "forward s", "speed-up", "KD step s", "peak RSS");
+        for (VariantBenchmark.Result r : rs) {
+            out.printf(fmt, r.variant(), String.format("%,d", r.parameters()), String.format("%,d", r.macs()),
+                    String.format("%.3f", r.forward().median()),
+                    teacher == null ? "-" : String.format("%.2fx", teacher.forward().median() / r.forward().median()),
+                    r.kdStep() == null ? "-" : String.format("%.3f", r.kdStep().median()),
+                    r.peakRssBytes() < 0 ? "n/a" : String.format("%.2f GB", r.peakRssBytes() / 1e9));
+        }
+        if (!noTrain) {
+            out.println("KD step = teacher forward (no grad) + student forward/backward of MSE(student, teacher)"
+                    + (noOptimizer ? "" : " + AdamW update") + "; not measured for the teacher itself.");
+        }
+    }
+
+    private void writeJson(List<VariantBenchmark.Result> rs, String source, double[] before, double[] after)
+            throws IOException {
+        ObjectNode o = ConfigReader.MAPPER.createObjectNode();
+        o.put("timestamp", Instant.now().toString());
+        ObjectNode machine = o.putObject("machine");
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"));
+        machine.put("java", System.getProperty("java.version"));
+        machine.put("intra_op_threads", JniUtils.getNumThreads());
+        machine.put("engine", ai.djl.engine.Engine.getInstance().getEngineName() + " "
+                + ai.djl.engine.Engine.getInstance().getVersion());
+        array(machine.putArray("load_average_before"), before);
+        array(machine.putArray("load_average_after"), after);
+        ObjectNode settings = o.putObject("settings");
+        settings.put("model", source);
+        settings.put("size", size);
+        settings.put("latent", size / 8);
+        settings.put("batch", batch);
+        settings.put("steps", steps);
+        settings.put("text_tokens", UNetTable.TEXT_TOKENS);
+        settings.put("dtype", "float32");
+        settings.put("kd_step", noTrain ? null : "teacher forward (no grad) + student forward/backward of"
+                + " MSE(student, teacher)" + (noOptimizer ? "" : " + AdamW update"));
+        VariantBenchmark.Result teacher = rs.stream().filter(r -> r.variant().equals(VariantBenchmark.TEACHER))
+                .findFirst().orElse(null);
+        ArrayNode vs = o.putArray("variants");
+        for (VariantBenchmark.Result r : rs) {
+            ObjectNode v = vs.addObject();
+            v.put("variant", r.variant());
+            v.put("parameters", r.parameters());
+            v.put("macs", r.macs());
+            timing(v.putObject("forward_seconds"), r.forward());
+            if (r.kdStep() == null) {
+                v.putNull("kd_step_seconds");
+            } else {
+                timing(v.putObject("kd_step_seconds"), r.kdStep());
+            }
+            v.put("peak_rss_bytes", r.peakRssBytes());
+            if (teacher == null) {
+                v.putNull("forward_speedup");
+            } else {
+                v.put("forward_speedup", teacher.forward().median() / r.forward().median());
+            }
+        }
+        Path parent = json.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Files.writeString(json, ConfigReader.MAPPER.writeValueAsString(o) + "\n");
+    }
+
+    private static void timing(ObjectNode o, VariantBenchmark.Timing t) {
+        o.put("median", t.median());
+        ArrayNode a = o.putArray("runs");
+        t.runs().forEach(a::add);
+    }
+
+    private static void array(ArrayNode a, double[] v) {
+        for (double d : v) {
+            a.add(d);
+        }
+    }
+
+    /** 1/5/15-minute load averages, or NaN where /proc is unavailable. */
+    static double[] loadAverage() {
+        try {
+            String[] p = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return new double[] {Double.parseDouble(p[0]), Double.parseDouble(p[1]), Double.parseDouble(p[2])};
+        } catch (IOException | RuntimeException e) {
+            return new double[] {Double.NaN, Double.NaN, Double.NaN};
+        }
+    }
+}

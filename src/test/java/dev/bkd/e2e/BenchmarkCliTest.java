@@ -1,0 +1,91 @@
+package dev.bkd.e2e;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bkd.core.config.UNet2DConditionConfig;
+import dev.bkd.core.config.UNetBlockType;
+import dev.bkd.core.safetensors.SafetensorsEntry;
+import dev.bkd.core.safetensors.SafetensorsFile;
+import dev.bkd.core.testing.MacArithmetic;
+import dev.bkd.core.testing.RefData;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** bkd benchmark on the tiny reference teacher: structure and counts only, no timing assertions. */
+class BenchmarkCliTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void tableAndJsonWithIndependentParameterAndMacCounts(@TempDir Path tmp) throws Exception {
+        Path json = tmp.resolve("bench/result.json");
+        Cli r = Cli.run("benchmark", "--model", RefData.models().toString(), "--size", "64", "--steps", "1",
+                "--threads", "1", "--json", json.toString());
+        assertEquals(0, r.code(), r.err() + r.out());
+
+        // expected counts: reference data, and the closed-form MAC arithmetic on hand-written BK configs
+        JsonNode losses = JSON.readTree(RefData.ref("bksdm_losses.json").toFile());
+        UNet2DConditionConfig t = UNet2DConditionConfig.read(RefData.models().resolve("unet/config.json"));
+        UNet2DConditionConfig base = t.toBuilder().layersPerBlock(1).build();
+        UNet2DConditionConfig small = base.toBuilder().midBlockType(null).build();
+        UNet2DConditionConfig tiny = small.toBuilder().blockOutChannels(16, 32, 32)
+                .downBlockTypes(UNetBlockType.CrossAttnDownBlock2D, UNetBlockType.CrossAttnDownBlock2D,
+                        UNetBlockType.CrossAttnDownBlock2D)
+                .upBlockTypes(UNetBlockType.CrossAttnUpBlock2D, UNetBlockType.CrossAttnUpBlock2D,
+                        UNetBlockType.CrossAttnUpBlock2D).build();
+        long baseParams = losses.at("/sd_small/student_num_params").asLong();
+        Map<String, long[]> expected = Map.of(
+                "teacher", new long[] {losses.get("teacher_num_params").asLong(), MacArithmetic.unet(t, 8, 77)},
+                "base", new long[] {baseParams, MacArithmetic.unet(base, 8, 77)},
+                "small", new long[] {baseParams - midBlockParams(), MacArithmetic.unet(small, 8, 77)},
+                "tiny", new long[] {losses.at("/sd_tiny/student_num_params").asLong(), MacArithmetic.unet(tiny, 8, 77)});
+
+        JsonNode o = JSON.readTree(json.toFile());
+        assertEquals(64, o.at("/settings/size").asInt());
+        assertEquals(8, o.at("/settings/latent").asInt());
+        assertEquals(1, o.at("/settings/steps").asInt());
+        assertEquals(Runtime.getRuntime().availableProcessors(), o.at("/machine/cores").asInt());
+        assertEquals(3, o.at("/machine/load_average_before").size());
+        JsonNode vs = o.get("variants");
+        assertEquals(List.of("teacher", "base", "small", "tiny"),
+                List.of(vs.get(0), vs.get(1), vs.get(2), vs.get(3)).stream().map(v -> v.get("variant").asText()).toList());
+        for (JsonNode v : vs) {
+            String name = v.get("variant").asText();
+            assertEquals(expected.get(name)[0], v.get("parameters").asLong(), name + " parameters");
+            assertEquals(expected.get(name)[1], v.get("macs").asLong(), name + " MACs");
+            assertEquals(1, v.at("/forward_seconds/runs").size(), name);
+            assertTrue(v.at("/forward_seconds/median").asDouble() > 0, name);
+            assertEquals(name.equals("teacher"), v.get("kd_step_seconds").isNull(), name + ": KD step for students only");
+            assertTrue(v.get("peak_rss_bytes").asLong() > 0, name);
+            // the table row carries the same counts
+            assertTrue(r.out().matches("(?s).*\\n" + name + " +" + String.format("%,d", expected.get(name)[0]) + " +"
+                    + String.format("%,d", expected.get(name)[1]) + " +\\d+\\.\\d{3} +\\d+\\.\\d\\dx .*"), r.out());
+        }
+        assertEquals(1.0, vs.get(0).get("forward_speedup").asDouble(), 1e-12);
+        assertTrue(r.out().contains("KD step = teacher forward (no grad)"), r.out());
+    }
+
+    @Test
+    void badArguments() {
+        Cli suite = Cli.run("benchmark", "--suite", "disk");
+        assertEquals(1, suite.code());
+        assertTrue(suite.err().contains("no suite \"disk\"") && suite.err().contains("ops"), suite.err());
+        Cli size = Cli.run("benchmark", "--model", RefData.models().toString(), "--size", "100");
+        assertEquals(1, size.code());
+        assertTrue(size.err().contains("--size 100 must be a positive multiple of 64"), size.err());
+        assertEquals(2, Cli.run("benchmark", "--steps", "x").code());
+    }
+
+    /** Parameters of the reference base student's mid block (small = base without it). */
+    private static long midBlockParams() {
+        try (SafetensorsFile f = SafetensorsFile.open(RefData.models().resolve(
+                "unet_bk_base/diffusion_pytorch_model.safetensors"))) {
+            return f.entries().stream().filter(e -> e.name().startsWith("mid_block."))
+                    .mapToLong(SafetensorsEntry::elementCount).sum();
+        }
+    }
+}
