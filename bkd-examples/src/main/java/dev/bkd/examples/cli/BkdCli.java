@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bkd", mixinStandardHelpOptions = true, version = "bkd 0.1.0-SNAPSHOT",
         description = "Load, run, prune and distill Stable Diffusion models on the JVM.",
         subcommands = {InspectCommand.class, PruneCommand.class, BenchmarkCommand.class, TokenizeCommand.class,
-            DemoDataCommand.class, InitCommand.class, CommandLine.HelpCommand.class})
+            GenerateCommand.class, DemoDataCommand.class, InitCommand.class, CommandLine.HelpCommand.class})
 public final class BkdCli implements Runnable {
 
     @CommandLine.Spec
@@ -33,11 +33,21 @@ public final class BkdCli implements Runnable {
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler(BkdCli::handleError);
-        cli.getSubcommands().get("prune").getCommandSpec().usageMessage().footer(PruneCommand.variantsHelp());
+        subcommands = {InspectCommand.class, PruneCommand.class, BenchmarkCommand.class, TokenizeCommand.class,
+            GenerateCommand.class, DemoDataCommand.class, InitCommand.class, CommandLine.HelpCommand.class})
         int code = cli.execute(args);
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** Bad arguments: one line naming the argument and where to find help, exit code 2. */
+    private static int handleBadArguments(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String help = cmd.getCommandSpec().qualifiedName() + " --help";
+        cmd.getErr().println("bkd: " + e.getMessage().replace('\n', ' ') + " (see " + help + ")");
+        cmd.getErr().flush();
+        return 2;
     }
 
     private static int handleError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {

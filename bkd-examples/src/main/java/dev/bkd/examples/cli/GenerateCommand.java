@@ -1,0 +1,221 @@
+package dev.bkd.examples.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.bkd.core.BkdException;
+import dev.bkd.core.safetensors.SafetensorsFile;
+import dev.bkd.core.safetensors.SafetensorsWriter;
+import dev.bkd.models.pipeline.DiffusionPipeline;
+import dev.bkd.models.pipeline.GenerationRequest;
+import dev.bkd.models.pipeline.GenerationRequestException;
+import dev.bkd.models.pipeline.GenerationResult;
+import dev.bkd.models.pipeline.OutputType;
+import dev.bkd.models.pipeline.PipelineOptions;
+import dev.bkd.models.schedulers.Schedulers;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code bkd generate}: text to image with a diffusers pipeline folder or a cached hub model. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Generate images from a text prompt with a Stable Diffusion 1.x/2.x diffusers folder or a hub id"
+                + " in the local Hugging Face cache. PNGs carry their parameters in a `parameters` text chunk.")
+final class GenerateCommand implements Callable<Integer> {
+    enum DeviceName { cpu, gpu }
+
+    enum Dtype { fp32, fp16 }
+
+    /** Request fields as the options that set them, for one-line argument errors. */
+    private static final Map<String, String> OPTION_OF = Map.of("width", "--width", "height", "--height",
+            "latents", "--latents", "steps", "--steps", "imagesPerPrompt", "--num-images",
+            "guidanceScale", "--guidance", "prompts", "--prompt", "negativePrompts", "--negative-prompt");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR|HUB_ID",
+            description = "Pipeline folder (with model_index.json) or hub id such as runwayml/stable-diffusion-v1-5"
+                    + " (looked up in the local Hugging Face cache; nothing is downloaded).")
+    String model;
+
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT")
+    String prompt;
+
+    @Option(names = "--negative-prompt", paramLabel = "TEXT", defaultValue = "")
+    String negativePrompt;
+
+    @Option(names = "--steps", defaultValue = "25", description = "Denoising steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--guidance", defaultValue = "7.5",
+            description = "Classifier-free guidance scale; <= 1 turns guidance off (default: ${DEFAULT-VALUE}).")
+    double guidance;
+
+    @Option(names = "--scheduler", paramLabel = "NAME",
+            description = "pndm, ddim, ddpm, euler, euler-a, dpm++2m or lms (default: the model's own).")
+    String scheduler;
+
+    @Option(names = "--seed", description = "Random seed (default: a random one, recorded in the PNG).")
+    Long seed;
+
+    @Option(names = "--width", description = "Multiple of 8 (default: the model's, or from --latents).")
+    Integer width;
+
+    @Option(names = "--height", description = "Multiple of 8 (default: the model's, or from --latents).")
+    Integer height;
+
+    @Option(names = "--num-images", paramLabel = "N", description = "Images to make (default: 1, or the --latents batch).")
+    Integer numImages;
+
+    @Option(names = "--latents", paramLabel = "FILE.safetensors",
+            description = "Initial noise: a tensor `latents` (N, 4, H/8, W/8), scaled by the scheduler's init sigma.")
+    Path latents;
+
+    @Option(names = "--save-latents", paramLabel = "FILE.safetensors",
+            description = "Also write the final `latents` and the decoded `image` (N, H, W, 3 floats in [0, 1]).")
+    Path saveLatents;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "outputs",
+            description = "Folder for the PNGs (default: ${DEFAULT-VALUE}); files are numbered, never overwritten.")
+    Path out;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default: ${DEFAULT-VALUE}).")
+    DeviceName device;
+
+    @Option(names = "--dtype", defaultValue = "fp32", description = "fp32 or fp16 (fp16 is for GPUs; default: ${DEFAULT-VALUE}).")
+    Dtype dtype;
+
+    @Option(names = "--variant", paramLabel = "NAME", description = "Weight files variant, e.g. fp16.")
+    String variant;
+
+    @Option(names = "--verbose", description = "Print stack traces on errors.")
+    boolean verbose;
+
+    @Override
+    public Integer call() {
+        checkArguments();
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (dtype == Dtype.fp16 && device == DeviceName.cpu) {
+            err.println("warning: fp16 on the CPU is correct but very slow; it is meant for GPUs");
+        }
+        try (NDManager files = NDManager.newBaseManager(Device.cpu())) {
+            NDArray initial = latents == null ? null : readLatents(files);
+            PipelineOptions options = PipelineOptions.defaults()
+                    .withDevice(device == DeviceName.gpu ? Device.gpu() : Device.cpu())
+                    .withDtype(dtype == Dtype.fp16 ? DataType.FLOAT16 : DataType.FLOAT32)
+                    .withVariant(variant).withScheduler(scheduler);
+            try (DiffusionPipeline pipe = DiffusionPipeline.fromPretrained(model, options)) {
+                GenerationResult result = generate(pipe, initial, err);
+                List<Path> written = new ArrayList<>(result.save(out));
+                if (saveLatents != null) {
+                    writeLatents(result, files);
+                    written.add(saveLatents);
+                }
+                written.forEach(stdout::println);
+            }
+        }
+        stdout.flush();
+        return 0;
+    }
+
+    private GenerationResult generate(DiffusionPipeline pipe, NDArray initial, PrintWriter err) {
+        int f = pipe.vaeScaleFactor();
+        Integer n = numImages;
+        Integer w = width;
+        Integer h = height;
+        if (initial != null) {
+            long[] s = initial.getShape().getShape();
+            n = n != null ? n : (int) s[0];
+            w = w != null ? w : (int) s[3] * f;
+            h = h != null ? h : (int) s[2] * f;
+        }
+        GenerationRequest.Builder b = GenerationRequest.builder(prompt).negativePrompt(negativePrompt).steps(steps)
+                .guidanceScale(guidance).seed(seed).width(w).height(h).imagesPerPrompt(n == null ? 1 : n)
+                .latents(initial).progress(new ProgressBar(err, System::nanoTime));
+        b.outputs(saveLatents == null ? new OutputType[] {OutputType.IMAGES}
+                : new OutputType[] {OutputType.IMAGES, OutputType.ARRAY, OutputType.LATENTS});
+        try {
+            return pipe.generate(b.build());
+        } catch (GenerationRequestException e) {
+            String option = OPTION_OF.getOrDefault(e.field(), e.field());
+            String file = e.field().equals("latents") ? " " + latents : "";
+            throw bad(option + file + ": " + e.getMessage());
+        }
+    }
+
+    /** What can be checked before loading anything fails fast with exit code 2. */
+    private void checkArguments() {
+        for (Object[] size : new Object[][] {{"--width", width}, {"--height", height}}) {
+            Integer v = (Integer) size[1];
+            if (v != null && (v <= 0 || v % 8 != 0)) {
+                throw bad(size[0] + " " + v + " must be a positive multiple of 8");
+            }
+        }
+        if (steps < 1) {
+            throw bad("--steps " + steps + " must be at least 1");
+        }
+        if (numImages != null && numImages < 1) {
+            throw bad("--num-images " + numImages + " must be at least 1");
+        }
+        if (!Double.isFinite(guidance)) {
+            throw bad("--guidance " + guidance + " must be a number");
+        }
+        if (scheduler != null && !Arrays.asList(Schedulers.names()).contains(scheduler)) {
+            throw bad("--scheduler \"" + scheduler + "\" is not one of " + String.join(", ", Schedulers.names()));
+        }
+    }
+
+    private NDArray readLatents(NDManager manager) {
+        NDArray l;
+        try (SafetensorsFile f = SafetensorsFile.open(latents)) {
+            if (!f.contains("latents")) {
+                throw bad("--latents " + latents + " has no tensor `latents` (found: " + f.names() + ")");
+            }
+            l = f.load("latents", manager);
+        } catch (BkdException e) {
+            throw bad("--latents " + latents + ": " + e.getMessage());
+        }
+        if (l.getShape().dimension() != 4) {
+            throw bad("--latents " + latents + ": `latents` has shape " + l.getShape()
+                    + "; expected (N, 4, height/8, width/8)");
+        }
+        DataType t = l.getDataType();
+        if (t != DataType.FLOAT32 && t != DataType.FLOAT16 && t != DataType.FLOAT64) {
+            throw bad("--latents " + latents + ": `latents` is " + t + "; expected floats");
+        }
+        return l;
+    }
+
+    private void writeLatents(GenerationResult result, NDManager manager) {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        tensors.put("latents", result.latents().toNDArray(manager));
+        tensors.put("image", result.image().toNDArray(manager));
+        try {
+            Path parent = saveLatents.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new BkdException(saveLatents + ": cannot create its folder: " + e.getMessage(), e);
+        }
+        SafetensorsWriter.write(saveLatents, tensors,
+                Map.of("format", "pt", "parameters", result.parameters().get(0).toInfotext()));
+    }
+
+    private ParameterException bad(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+}

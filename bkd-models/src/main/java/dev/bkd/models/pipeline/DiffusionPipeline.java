@@ -1,0 +1,461 @@
+package dev.bkd.models.pipeline;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.bkd.core.BkdException;
+import dev.bkd.core.config.ConfigException;
+import dev.bkd.core.config.ModelIndex;
+import dev.bkd.core.config.SchedulerConfig;
+import dev.bkd.core.random.Generator;
+import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.core.weights.Weights;
+import dev.bkd.models.clip.ClipTextModel;
+import dev.bkd.models.clip.ClipTextOutput;
+import dev.bkd.models.schedulers.Scheduler;
+import dev.bkd.models.schedulers.Schedulers;
+import dev.bkd.models.tokenizer.ClipTokenizer;
+import dev.bkd.models.vae.AutoencoderKL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * diffusers' StableDiffusionPipeline (text to image) for SD1.x/2.x folders: tokenizer, CLIP text encoder, UNet,
+ * VAE and scheduler loaded from a pipeline folder or the local Hugging Face cache. {@link #generate} follows
+ * diffusers' {@code __call__} step by step (prompt encoding, classifier-free guidance in one batched UNet call,
+ * init-sigma scaling, decode of latents / scaling_factor), so injected latents reproduce diffusers' images.
+ *
+ * <p>Every native array a generate call makes lives in a sub-manager that is closed when it returns; results come
+ * back as Java arrays. The weights stay until {@link #close()}. Each call builds its own scheduler, so calls do not
+ * share sampling state; one pipeline is still meant to be driven by one thread at a time.
+ */
+public final class DiffusionPipeline implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DiffusionPipeline.class);
+    public static final String MODEL_INDEX = "model_index.json";
+    /** Components bkd loads, with the classes it can load them as. */
+    private static final Map<String, Set<String>> REQUIRED = Map.of(
+            "tokenizer", Set.of("CLIPTokenizer", "CLIPTokenizerFast"),
+            "text_encoder", Set.of("CLIPTextModel"),
+            "unet", Set.of(UNet2DConditionModel.class.getSimpleName()),
+            "vae", Set.of("AutoencoderKL"),
+            "scheduler", Set.of());
+    /** Components SD folders ship that text-to-image does not need. */
+    private static final Set<String> IGNORED = Set.of("safety_checker", "feature_extractor", "image_encoder");
+
+    private final NDManager manager;
+    private final ClipTokenizer tokenizer;
+    private final ClipTextModel textEncoder;
+    private final UNet2DConditionModel unet;
+    private final AutoencoderKL vae;
+    private final SchedulerConfig schedulerConfig;
+    private final PipelineOptions options;
+    private final String modelName;
+    private String schedulerName;
+
+    private DiffusionPipeline(NDManager manager, ClipTokenizer tokenizer, ClipTextModel textEncoder,
+            UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig, String schedulerName,
+            PipelineOptions options, String modelName) {
+        this.manager = manager;
+        this.tokenizer = tokenizer;
+        this.textEncoder = textEncoder;
+        this.unet = unet;
+        this.vae = vae;
+        this.schedulerConfig = schedulerConfig;
+        this.schedulerName = schedulerName;
+        this.options = options;
+        this.modelName = modelName;
+    }
+
+    // ------------------------------------------------------------------ loading
+
+    /** A pipeline folder or hub id with {@link PipelineOptions#defaults()}. */
+    public static DiffusionPipeline fromPretrained(String folderOrHubId) {
+        return fromPretrained(folderOrHubId, PipelineOptions.defaults());
+    }
+
+    /**
+     * Like diffusers: an existing folder is loaded as is; anything else is taken as a hub id
+     * ({@code runwayml/stable-diffusion-v1-5}) and looked up in the local Hugging Face cache (never downloaded).
+     */
+    public static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options) {
+        return fromPretrained(folderOrHubId, options, HubCache.fromEnvironment());
+    }
+
+    /** As {@link #fromPretrained(String, PipelineOptions)}, looking up hub ids in {@code cache}. */
+    public static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options, HubCache cache) {
+        Path local = Path.of(folderOrHubId);
+        if (Files.isDirectory(local)) {
+            return load(local, options, local.toAbsolutePath().normalize().getFileName().toString());
+        }
+        if (!HubCache.isRepoId(folderOrHubId)) {
+            throw new ModelNotFoundException("no folder " + local.toAbsolutePath() + " (and \"" + folderOrHubId
+                    + "\" is not a Hugging Face hub id such as runwayml/stable-diffusion-v1-5)");
+        }
+        Path snapshot;
+        try {
+            snapshot = cache.snapshot(folderOrHubId);
+        } catch (ModelNotFoundException e) {
+            throw new ModelNotFoundException("no folder " + local.toAbsolutePath() + "; " + e.getMessage());
+        }
+        return load(snapshot, options, folderOrHubId);
+    }
+
+    /** Loads a diffusers pipeline folder (with {@code model_index.json}). */
+    public static DiffusionPipeline fromPretrained(Path folder, PipelineOptions options) {
+        return load(folder, options, folder.toAbsolutePath().normalize().getFileName().toString());
+    }
+
+    private static DiffusionPipeline load(Path folder, PipelineOptions options, String modelName) {
+        ModelIndex index = readIndex(folder);
+        if (options.device().isGpu() && Engine.getInstance().getGpuCount() == 0) {
+            throw new BkdException("device " + options.device() + " was asked for, but libtorch sees no GPU"
+                    + " (this build uses " + Engine.getInstance().getEngineName() + " "
+                    + Engine.getInstance().getVersion() + "; the CUDA build is mvn -Pcuda)");
+        }
+        SchedulerConfig schedCfg = SchedulerConfig.read(folder.resolve("scheduler").resolve(SchedulerConfig.FILE_NAME));
+        String schedName = probeScheduler(options.scheduler(), schedCfg);
+        NDManager manager = NDManager.newBaseManager(options.device());
+        ClipTokenizer tokenizer = null;
+        try {
+            Weights.LoadOptions load = Weights.LoadOptions.strictFp32().withDtype(options.dtype());
+            tokenizer = ClipTokenizer.fromPretrained(folder.resolve("tokenizer"));
+            ClipTextModel textEncoder = ClipTextModel.fromPretrained(folder.resolve("text_encoder"), options.variant(),
+                    manager, load);
+            UNet2DConditionModel unet = UNet2DConditionModel.fromPretrained(folder.resolve("unet"), manager,
+                    new UNet2DConditionModel.Options(options.device(), options.dtype(), options.variant()));
+            AutoencoderKL vae = AutoencoderKL.fromPretrained(folder.resolve("vae"), options.variant(), manager, load);
+            checkCompatible(folder, textEncoder, unet, vae);
+            LOG.info("loaded {} ({}, {}, {}, scheduler {})", modelName, index.className(), options.device(),
+                    options.dtype(), schedName);
+            return new DiffusionPipeline(manager, tokenizer, textEncoder, unet, vae, schedCfg, schedName, options,
+                    modelName);
+        } catch (RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            manager.close();
+            throw e;
+        }
+    }
+
+    private static ModelIndex readIndex(Path folder) {
+        Path file = folder.resolve(MODEL_INDEX);
+        if (!Files.isRegularFile(file)) {
+            throw new ModelNotFoundException(folder + " is not a diffusers pipeline folder: it has no " + MODEL_INDEX
+                    + (Files.isDirectory(folder) ? "" : " (the folder does not exist)"));
+        }
+        ModelIndex index = ModelIndex.read(file);
+        for (Map.Entry<String, Set<String>> req : REQUIRED.entrySet()) {
+            ModelIndex.Component c = index.component(req.getKey()).orElseThrow(() -> new ConfigException(file
+                    + ": component `" + req.getKey() + "` is missing or [null, null]; text-to-image needs it"));
+            if (!req.getValue().isEmpty() && !req.getValue().contains(c.className())) {
+                throw new ConfigException(file + ": field `" + req.getKey() + "` = [\"" + c.library() + "\", \""
+                        + c.className() + "\"] is not supported by bkd (supported: " + req.getValue() + ")");
+            }
+        }
+        for (String name : index.components().keySet()) {
+            if (index.component(name).isPresent() && !REQUIRED.containsKey(name) && !IGNORED.contains(name)) {
+                throw new ConfigException(file + ": component `" + name + "` (" + index.className() + ") is not"
+                        + " supported by bkd, which runs StableDiffusionPipeline folders (SD 1.x / 2.x)");
+            }
+            if (IGNORED.contains(name) && index.component(name).isPresent()) {
+                LOG.info("{}: `{}` is not used by bkd (no safety checker runs)", file, name);
+            }
+        }
+        return index;
+    }
+
+    /** The bkd name of {@code requested} (or of the config's own class), failing early on unknown names. */
+    private static String probeScheduler(String requested, SchedulerConfig cfg) {
+        try (Scheduler s = requested == null ? Schedulers.fromConfig(cfg) : Schedulers.create(requested, cfg)) {
+            return s.name();
+        }
+    }
+
+    /** The three models must agree on the text width and latent channels, or generate would fail mid-way. */
+    private static void checkCompatible(Path folder, ClipTextModel text, UNet2DConditionModel unet, AutoencoderKL vae) {
+        int hidden = text.config().hiddenSize();
+        for (int cross : unet.config().crossAttentionDim()) {
+            if (cross != hidden) {
+                throw new ConfigException(folder + ": unet/config.json `cross_attention_dim` = " + cross
+                        + " but text_encoder/config.json `hidden_size` = " + hidden + "; they must match");
+            }
+        }
+        int latent = vae.config().latentChannels();
+        if (unet.config().inChannels() != latent || unet.config().outChannels() != latent) {
+            throw new ConfigException(folder + ": unet/config.json `in_channels` / `out_channels` = "
+                    + unet.config().inChannels() + " / " + unet.config().outChannels()
+                    + " but vae/config.json `latent_channels` = " + latent + "; text-to-image needs them equal");
+        }
+    }
+
+    // ------------------------------------------------------------------ components
+
+    public ClipTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ClipTextModel textEncoder() {
+        return textEncoder;
+    }
+
+    public UNet2DConditionModel unet() {
+        return unet;
+    }
+
+    public AutoencoderKL vae() {
+        return vae;
+    }
+
+    public PipelineOptions options() {
+        return options;
+    }
+
+    /** The hub id, or the folder's name: what {@link GenerationParameters#model()} records. */
+    public String modelName() {
+        return modelName;
+    }
+
+    /** The scheduler generate uses unless a request names another (bkd name, e.g. {@code pndm}). */
+    public String schedulerName() {
+        return schedulerName;
+    }
+
+    /** The folder's scheduler config; other schedulers are built from it (diffusers' from_config). */
+    public SchedulerConfig schedulerConfig() {
+        return schedulerConfig;
+    }
+
+    /** Switches the default scheduler, like {@code pipe.scheduler = X.from_config(pipe.scheduler.config)}. */
+    public void setScheduler(String name) {
+        schedulerName = probeScheduler(name, schedulerConfig);
+    }
+
+    /** A new scheduler of {@code name} (null: the default) on this pipeline's config; the caller closes it. */
+    public Scheduler newScheduler(String name) {
+        return Schedulers.create(name == null ? schedulerName : name, schedulerConfig);
+    }
+
+    /** 2^(VAE levels - 1): pixels per latent (8 for SD). */
+    public int vaeScaleFactor() {
+        return vae.config().downscaleFactor();
+    }
+
+    /** unet sample_size x VAE scale factor (diffusers' default height). */
+    public int defaultHeight() {
+        return unet.config().sampleSize().get(0) * vaeScaleFactor();
+    }
+
+    public int defaultWidth() {
+        List<Integer> s = unet.config().sampleSize();
+        return s.get(s.size() - 1) * vaeScaleFactor();
+    }
+
+    /** The manager holding the weights (tests count its arrays). */
+    NDManager manager() {
+        return manager;
+    }
+
+    // ------------------------------------------------------------------ prompts
+
+    /**
+     * The text encoder's last hidden state for {@code prompts}, each tokenized like diffusers (truncated and
+     * padded to {@code model_max_length}): (prompts, 77, hidden) in the model dtype, attached to {@code out}.
+     */
+    public NDArray encodePrompt(List<String> prompts, NDManager out) {
+        try (NDManager tmp = manager.newSubManager()) {
+            NDArray e = encode(prompts, tmp);
+            e.attach(out);
+            return e;
+        }
+    }
+
+    private NDArray encode(List<String> prompts, NDManager m) {
+        long[][] rows = tokenizer.encodeBatch(prompts);
+        int len = tokenizer.modelMaxLength();
+        long[] flat = new long[rows.length * len];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, flat, i * len, len);
+        }
+        NDArray ids = m.create(flat, new Shape(rows.length, len));
+        ClipTextOutput out = textEncoder.forward(ids);
+        return out.lastHiddenState();
+    }
+
+    // ------------------------------------------------------------------ generation
+
+    /** Runs text-to-image; see {@link GenerationRequest} for the arguments and {@link GenerationResult}. */
+    public GenerationResult generate(GenerationRequest req) {
+        int height = req.height() != null ? req.height() : defaultHeight();
+        int width = req.width() != null ? req.width() : defaultWidth();
+        int f = vaeScaleFactor();
+        if (height % f != 0 || width % f != 0) {
+            throw new GenerationRequestException(height % f != 0 ? "height" : "width", "= "
+                    + (height % f != 0 ? height : width) + ": must be a multiple of the VAE scale factor " + f);
+        }
+        long seed = req.seed() != null ? req.seed() : ThreadLocalRandom.current().nextLong(1L << 32);
+        String schedName = req.scheduler() == null ? schedulerName : req.scheduler();
+        try (NDManager call = manager.newSubManager();
+                Scheduler scheduler = Schedulers.create(schedName, schedulerConfig)) {
+            Generator generator = new Generator(seed);
+            Prompts prompts = Prompts.of(req);
+            int batch = prompts.count() * req.imagesPerPrompt();
+            NDArray context = textContext(req, prompts, call);
+            scheduler.setTimesteps(req.steps());
+            Shape shape = new Shape(batch, unet.config().inChannels(), height / f, width / f);
+            NDArray latents = initialLatents(req, shape, generator, call).mul(scheduler.initNoiseSigma());
+            latents = denoise(req, scheduler, latents, context, generator, call);
+
+            FloatTensor latentsOut = req.outputs().contains(OutputType.LATENTS) ? FloatTensor.of(latents) : null;
+            FloatTensor image = null;
+            List<java.awt.image.BufferedImage> images = List.of();
+            if (req.outputs().contains(OutputType.IMAGES) || req.outputs().contains(OutputType.ARRAY)) {
+                checkCancel(req, "before decoding");
+                image = decode(latents);
+                images = req.outputs().contains(OutputType.IMAGES) ? Images.toBufferedImages(image) : List.of();
+                image = req.outputs().contains(OutputType.ARRAY) ? image : null;
+            }
+            List<GenerationParameters> params = new ArrayList<>();
+            for (int i = 0; i < batch; i++) {
+                int p = i / req.imagesPerPrompt();
+                params.add(new GenerationParameters(prompts.prompt(p), prompts.negative(p), req.steps(), schedName,
+                        req.guidanceScale(), seed, width, height, modelName));
+            }
+            return new GenerationResult(images, image, latentsOut, params);
+        }
+    }
+
+    /** diffusers' denoising loop; each step's temporaries live in a sub-manager closed after the step. */
+    private NDArray denoise(GenerationRequest req, Scheduler scheduler, NDArray latents, NDArray context,
+            Generator generator, NDManager call) {
+        boolean cfg = req.doClassifierFreeGuidance();
+        float guidance = (float) req.guidanceScale();
+        DataType modelType = options.dtype();
+        float[] timesteps = scheduler.timesteps();
+        for (int i = 0; i < timesteps.length; i++) {
+            checkCancel(req, "after " + i + " of " + timesteps.length + " steps");
+            float t = timesteps[i];
+            NDArray next;
+            try (NDManager step = call.newSubManager()) {
+                latents.attach(step);
+                NDArray in = cfg ? latents.concat(latents, 0) : latents;
+                in = scheduler.scaleModelInput(in, t);
+                NDArray eps = unet.forward(cast(in, modelType), t, context);
+                eps = cast(eps, DataType.FLOAT32);
+                if (cfg) {
+                    NDList halves = eps.split(2, 0);
+                    NDArray uncond = halves.get(0);
+                    eps = uncond.add(halves.get(1).sub(uncond).mul(guidance));
+                }
+                next = scheduler.step(eps, t, latents, generator).prevSample();
+                next.attach(call);
+            }
+            latents = next;
+            if (req.progress() != null) {
+                req.progress().onStep(i + 1, timesteps.length, t);
+            }
+        }
+        return latents;
+    }
+
+    /** latents / scaling_factor through the VAE, then (x / 2 + 0.5).clamp(0, 1) as (B, H, W, 3) floats. */
+    private FloatTensor decode(NDArray latents) {
+        try (NDManager m = latents.getManager().newSubManager()) {
+            NDArray z = latents.div((float) vae.scalingFactor());
+            z.attach(m);
+            NDArray x = cast(vae.decode(cast(z, options.dtype())), DataType.FLOAT32);
+            x.attach(m);
+            NDArray img = x.div(2f).add(0.5f).clip(0f, 1f).transpose(0, 2, 3, 1);
+            return FloatTensor.of(img);
+        }
+    }
+
+    /** (2B or B, T, C): negative then positive embeddings, each row repeated per image like diffusers. */
+    private NDArray textContext(GenerationRequest req, Prompts prompts, NDManager call) {
+        int n = prompts.count();
+        int crossDim = unet.config().crossAttentionDim().get(0);
+        NDArray cond = req.promptEmbeds() != null
+                ? copyIn(req.promptEmbeds(), call, "promptEmbeds", options.dtype())
+                : encode(prompts.prompts(), call);
+        Shape cs = cond.getShape();
+        if (cs.dimension() != 3 || cs.get(0) != n || cs.get(2) != crossDim) {
+            throw new GenerationRequestException("promptEmbeds", "has shape " + cs + "; expected (" + n
+                    + ", tokens, " + crossDim + ") (cross_attention_dim " + crossDim + ")");
+        }
+        NDArray context = repeatPerImage(cond, req.imagesPerPrompt());
+        if (req.doClassifierFreeGuidance()) {
+            NDArray uncond;
+            if (req.negativePromptEmbeds() != null) {
+                uncond = copyIn(req.negativePromptEmbeds(), call, "negativePromptEmbeds", options.dtype());
+                if (!uncond.getShape().equals(cs)) {
+                    throw new GenerationRequestException("negativePromptEmbeds", "has shape " + uncond.getShape()
+                            + " but promptEmbeds has " + cs + "; they must match (like diffusers)");
+                }
+            } else {
+                if (cs.get(1) != tokenizer.modelMaxLength()) {
+                    throw new GenerationRequestException("negativePromptEmbeds", "is needed: promptEmbeds has "
+                            + cs.get(1) + " tokens, but negative prompts encode to " + tokenizer.modelMaxLength());
+                }
+                uncond = encode(prompts.negatives(), call);
+            }
+            context = repeatPerImage(uncond, req.imagesPerPrompt()).concat(context, 0);
+        }
+        return cast(context, options.dtype());
+    }
+
+    private static NDArray repeatPerImage(NDArray embeds, int imagesPerPrompt) {
+        return imagesPerPrompt == 1 ? embeds : embeds.repeat(0, imagesPerPrompt);
+    }
+
+    private NDArray initialLatents(GenerationRequest req, Shape shape, Generator generator, NDManager call) {
+        if (req.latents() == null) {
+            return generator.randn(call, shape);
+        }
+        NDArray l = copyIn(req.latents(), call, "latents", DataType.FLOAT32);
+        if (!l.getShape().equals(shape)) {
+            throw new GenerationRequestException("latents", "has shape " + l.getShape() + "; this request needs "
+                    + shape + " (prompts x images per prompt, latent channels, height/" + vaeScaleFactor()
+                    + ", width/" + vaeScaleFactor() + ")");
+        }
+        return l;
+    }
+
+    /** A {@code type} copy of a caller's array in {@code call} on the pipeline's device; the caller's stays as is. */
+    private static NDArray copyIn(NDArray a, NDManager call, String field, DataType type) {
+        if (a.getDataType() != DataType.FLOAT32 && a.getDataType() != DataType.FLOAT16
+                && a.getDataType() != DataType.FLOAT64) {
+            throw new GenerationRequestException(field, "has dtype " + a.getDataType() + "; expected floats");
+        }
+        NDArray c = a.getDevice().equals(call.getDevice()) ? a.duplicate() : a.toDevice(call.getDevice(), true);
+        c.attach(call);
+        return cast(c, type);
+    }
+
+    private static NDArray cast(NDArray a, DataType type) {
+        return a.getDataType() == type ? a : a.toType(type, false);
+    }
+
+    private static void checkCancel(GenerationRequest req, String when) {
+        if (req.cancel().getAsBoolean()) {
+            throw new GenerationCancelledException("generation cancelled " + when);
+        }
+    }
+
+    /** Frees the weights and the tokenizer. */
+    @Override
+    public void close() {
+        tokenizer.close();
+        unet.close();
+        manager.close();
+    }
+}

@@ -1,0 +1,209 @@
+package dev.bkd.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.bkd.core.safetensors.SafetensorsFile;
+import dev.bkd.core.safetensors.SafetensorsWriter;
+import dev.bkd.core.testing.RefData;
+import java.awt.image.BufferedImage;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class GenerateCliTest {
+    private static NDManager manager;
+    private static Map<String, NDArray> ref;
+    private static String prompt;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void load() {
+        manager = NDManager.newBaseManager();
+        ref = RefData.load(RefData.ref("pipeline.safetensors"), manager);
+        try (SafetensorsFile f = SafetensorsFile.open(RefData.ref("pipeline.safetensors"))) {
+            prompt = f.metadata().get("prompt");
+        }
+    }
+
+    @AfterAll
+    static void free() {
+        manager.close();
+    }
+
+    private static String models() {
+        return RefData.models().toString();
+    }
+
+    @Test
+    void writesAPngWithItsParameters() throws IOException {
+        Path out = tmp.resolve("out");
+        Cli r = Cli.run("generate", "--model", models(), "--prompt", "a red circle", "--steps", "5", "--seed", "1",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        Path png = out.resolve("00000-1.png");
+        assertEquals(png.toString(), r.out().strip(), "the path written is printed");
+        Map<String, String> text = pngText(png);
+        assertEquals(Map.of("parameters", "a red circle\n"
+                + "Steps: 5, Sampler: PNDM, CFG scale: 7.5, Seed: 1, Size: 128x128, Model: models"), text);
+        BufferedImage img = ImageIO.read(png.toFile());
+        assertEquals(128, img.getWidth());
+        assertEquals(128, img.getHeight());
+        assertTrue(r.err().contains("6/6 ["), "PNDM's 6 UNet calls for 5 steps on the progress bar: " + r.err());
+        assertTrue(r.err().matches("(?s).*(it/s|s/it), ETA 0:00\\n.*"), r.err());
+    }
+
+    @Test
+    void sameSeedSamePixels() throws IOException {
+        Path out = tmp.resolve("out");
+        String[] args = {"generate", "--model", models(), "--prompt", "a red circle", "--negative-prompt", "blurry",
+            "--steps", "3", "--seed", "7", "--scheduler", "euler-a", "--out", out.toString()};
+        Cli a = Cli.run(args);
+        Cli b = Cli.run(args);
+        assertEquals(0, a.code(), a.err());
+        assertEquals(0, b.code(), b.err());
+        assertEquals(out.resolve("00000-7.png").toString(), a.out().strip());
+        assertEquals(out.resolve("00001-7.png").toString(), b.out().strip(), "the second run does not overwrite");
+        int[] pa = pixels(out.resolve("00000-7.png"));
+        assertArrayEquals(pa, pixels(out.resolve("00001-7.png")));
+        assertTrue(pngText(out.resolve("00000-7.png")).get("parameters")
+                .startsWith("a red circle\nNegative prompt: blurry\nSteps: 3, Sampler: Euler a, CFG scale: 7.5, Seed: 7,"));
+
+        Cli c = Cli.run("generate", "--model", models(), "--prompt", "a red circle", "--negative-prompt", "blurry",
+                "--steps", "3", "--seed", "8", "--scheduler", "euler-a", "--out", out.toString());
+        assertEquals(0, c.code(), c.err());
+        assertFalse(java.util.Arrays.equals(pa, pixels(out.resolve("00002-8.png"))), "another seed, another image");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"pndm", "ddim", "euler"})
+    void latentsFileReproducesDiffusers(String scheduler) {
+        Path in = tmp.resolve("in.safetensors");
+        SafetensorsWriter.write(in, Map.of("latents", ref.get(scheduler + ".latents_in")));
+        Path saved = tmp.resolve("run/saved.safetensors");
+        Cli r = Cli.run("generate", "--model", models(), "--prompt", prompt, "--steps", "5", "--guidance", "7.5",
+                "--scheduler", scheduler, "--latents", in.toString(), "--save-latents", saved.toString(),
+                "--out", tmp.resolve("png").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains(saved.toString()), r.out());
+        try (NDManager m = NDManager.newBaseManager(); SafetensorsFile f = SafetensorsFile.open(saved)) {
+            NDArray image = f.load("image", m);
+            NDArray latents = f.load("latents", m);
+            assertEquals(new Shape(1, 128, 128, 3), image.getShape());
+            double imageErr = RefData.maxAbsDiff(image, ref.get(scheduler + ".image_np"));
+            double latentErr = RefData.maxAbsDiff(latents, ref.get(scheduler + ".latents_out"));
+            System.out.printf("cli --latents %-5s worst |image - diffusers| = %.3g, |latents - diffusers| = %.3g%n",
+                    scheduler, imageErr, latentErr);
+            assertTrue(imageErr <= 1e-3, "image " + imageErr);
+            assertTrue(f.metadata().get("parameters").contains("Steps: 5"), f.metadata().toString());
+        }
+    }
+
+    @Test
+    void badArgumentsExit2WithOneLine() {
+        Path wrong = tmp.resolve("wrong.safetensors");
+        SafetensorsWriter.write(wrong, Map.of("latents", manager.zeros(new Shape(1, 4, 8, 8))));
+        Path unnamed = tmp.resolve("unnamed.safetensors");
+        SafetensorsWriter.write(unnamed, Map.of("noise", manager.zeros(new Shape(1, 4, 16, 16))));
+        Map<List<String>, String> cases = new LinkedHashMap<>();
+        cases.put(List.of("--width", "100"), "--width 100 must be a positive multiple of 8");
+        cases.put(List.of("--scheduler", "heun"), "--scheduler \"heun\" is not one of pndm, ddim");
+        cases.put(List.of("--latents", wrong.toString(), "--width", "128", "--height", "128"),
+                "--latents " + wrong + ": generation request: `latents` has shape (1, 4, 8, 8); this request needs"
+                        + " (1, 4, 16, 16)");
+        cases.put(List.of("--latents", unnamed.toString()), "has no tensor `latents`");
+        cases.put(List.of("--latents", tmp.resolve("absent.safetensors").toString()), "file not found");
+        cases.put(List.of("--dtype", "bf16"), "--dtype");
+        cases.put(List.of("--steps", "0"), "--steps 0 must be at least 1");
+        cases.put(List.of("--num-images", "2", "--latents", wrong.toString()), "needs (2, 4, 8, 8)");
+        for (Map.Entry<List<String>, String> c : cases.entrySet()) {
+            List<String> args = new java.util.ArrayList<>(List.of("generate", "--model", models(), "--prompt", "x",
+                    "--out", tmp.resolve("never").toString()));
+            args.addAll(c.getKey());
+            if (!c.getKey().contains("--steps")) {
+                args.addAll(List.of("--steps", "1"));
+            }
+            Cli r = Cli.run(args.toArray(new String[0]));
+            assertEquals(2, r.code(), c.getKey() + ": " + r.err());
+            assertTrue(r.err().startsWith("bkd: ") && r.err().contains(c.getValue()), c.getKey() + ": " + r.err());
+            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+        }
+        assertFalse(Files.exists(tmp.resolve("never")), "nothing written on bad arguments");
+        assertEquals(2, Cli.run("generate", "--model", models()).code(), "--prompt is required");
+
+        Cli missing = Cli.run("generate", "--model", tmp.resolve("nope").toString(), "--prompt", "x");
+        assertEquals(1, missing.code(), missing.err());
+        assertTrue(missing.err().startsWith("bkd: no folder " + tmp.resolve("nope")), missing.err());
+        Cli hub = Cli.run("generate", "--model", "bkd-test/absent-model", "--prompt", "x");
+        assertEquals(1, hub.code(), hub.err());
+        assertTrue(hub.err().contains("bkd-test/absent-model (revision main) is not in the local Hugging Face cache"),
+                hub.err());
+    }
+
+    private static int[] pixels(Path png) throws IOException {
+        BufferedImage img = ImageIO.read(png.toFile());
+        return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
+    }
+
+    /** tEXt / iTXt chunks of a PNG, read straight from the bytes (CRCs checked). */
+    static Map<String, String> pngText(Path png) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (DataInputStream in = new DataInputStream(Files.newInputStream(png))) {
+            byte[] sig = in.readNBytes(8);
+            assertArrayEquals(new byte[] {(byte) 137, 80, 78, 71, 13, 10, 26, 10}, sig);
+            while (true) {
+                int len = in.readInt();
+                byte[] type = in.readNBytes(4);
+                byte[] data = in.readNBytes(len);
+                int crc = in.readInt();
+                CRC32 c = new CRC32();
+                c.update(type);
+                c.update(data);
+                String t = new String(type, StandardCharsets.US_ASCII);
+                assertEquals((int) c.getValue(), crc, t + " CRC");
+                int nul = 0;
+                while (nul < data.length && data[nul] != 0) {
+                    nul++;
+                }
+                if (t.equals("tEXt")) {
+                    out.put(new String(data, 0, nul, StandardCharsets.ISO_8859_1),
+                            new String(data, nul + 1, data.length - nul - 1, StandardCharsets.ISO_8859_1));
+                } else if (t.equals("iTXt")) {
+                    int p = nul + 3; // flag, method, then language tag and translated keyword (NUL-terminated)
+                    while (data[p] != 0) {
+                        p++;
+                    }
+                    p++;
+                    while (data[p] != 0) {
+                        p++;
+                    }
+                    p++;
+                    out.put(new String(data, 0, nul, StandardCharsets.ISO_8859_1),
+                            new String(data, p, data.length - p, StandardCharsets.UTF_8));
+                } else if (t.equals("IEND")) {
+                    return out;
+                }
+            }
+        }
+    }
+}
