@@ -33,8 +33,7 @@ public final class BkdCli implements Runnable {
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler(BkdCli::handleError);
-        subcommands = {InspectCommand.class, PruneCommand.class, BenchmarkCommand.class, TokenizeCommand.class,
-            GenerateCommand.class, DemoDataCommand.class, InitCommand.class, CommandLine.HelpCommand.class})
+        cli.setParameterExceptionHandler(BkdCli::handleBadArguments);
         int code = cli.execute(args);
         out.flush();
         err.flush();
