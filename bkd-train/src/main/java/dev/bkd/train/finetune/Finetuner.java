@@ -1,0 +1,119 @@
+package dev.bkd.train.finetune;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.bkd.core.config.ConfigException;
+import dev.bkd.core.config.SchedulerConfig;
+import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.train.loop.BatchSource;
+import dev.bkd.train.loop.ForwardProcess;
+import dev.bkd.train.loop.FrozenEncoders;
+import dev.bkd.train.loop.OutputFolder;
+import dev.bkd.train.loop.SampleValidator;
+import dev.bkd.train.loop.Sources;
+import dev.bkd.train.loop.TrainResult;
+import dev.bkd.train.loop.TrainingLoop;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A fine-tuning run on the shared {@link TrainingLoop} with a {@link FinetuneObjective}: UNet and frozen encoders
+ * from the model's pipeline folder, data (images or a latent cache), the scheduler's forward process, optional
+ * validation samples. {@link #run} trains and writes the fine-tuned pipeline into the output folder.
+ *
+ * <pre>{@code
+ * try (Finetuner f = Finetuner.prepare(options)) { TrainResult r = f.run(); }
+ * }</pre>
+ */
+public final class Finetuner implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Finetuner.class);
+
+    private final NDManager root;
+    private final FrozenEncoders encoders;
+    private final BatchSource data;
+    private final FinetuneObjective objective;
+    private final SampleValidator validator;
+    private final TrainingLoop loop;
+
+    private Finetuner(NDManager root, FrozenEncoders encoders, BatchSource data, FinetuneObjective objective,
+                      SampleValidator validator, TrainingLoop loop) {
+        this.root = root;
+        this.encoders = encoders;
+        this.data = data;
+        this.objective = objective;
+        this.validator = validator;
+        this.loop = loop;
+    }
+
+    /** Loads and checks everything; nothing is trained yet. */
+    public static Finetuner prepare(FinetuneOptions o) {
+        Path model = o.model();
+        if (!Files.isRegularFile(model.resolve("model_index.json"))) {
+            throw new ConfigException(model + ": the model must be a diffusers pipeline folder (model_index.json"
+                    + " with unet/, vae/, text_encoder/, tokenizer/, scheduler/)");
+        }
+        OutputFolder.check(o.out(), model, "model", o.train().resume());
+        NDManager root = NDManager.newBaseManager(o.device());
+        FrozenEncoders enc = null;
+        BatchSource data = null;
+        SampleValidator validator = null;
+        try {
+            UNet2DConditionModel unet = UNet2DConditionModel.fromPretrained(model.resolve("unet"), root,
+                    UNet2DConditionModel.Options.defaults().withDevice(o.device()));
+            enc = FrozenEncoders.load(model, root, DataType.FLOAT32);
+            SchedulerConfig sched = SchedulerConfig.read(model.resolve("scheduler").resolve(SchedulerConfig.FILE_NAME));
+            ForwardProcess fwd = new ForwardProcess(sched);
+            MinSnrWeighting weighting = o.snrGamma() == null ? null : new MinSnrWeighting(sched, o.snrGamma());
+            FinetuneObjective objective = new FinetuneObjective(unet, weighting, model);
+            data = Sources.open(o.data(), o.train(), enc, root);
+            TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
+            if (!o.validationPrompts().isEmpty()) {
+                validator = new SampleValidator(model, objective.trainable(), o.validationPrompts(),
+                        o.validationSteps(), o.validationGuidance(), o.validationSeeds());
+                loop.validator(validator);
+            }
+            LOG.info("fine-tuning {} ({} UNet parameters) on {} items, {} images per step, target {}{}", model,
+                    unet.parameterCount(), data.size(), o.train().effectiveBatch(), fwd.predictionType(),
+                    o.snrGamma() == null ? "" : ", min-SNR gamma " + o.snrGamma());
+            return new Finetuner(root, enc, data, objective, validator, loop);
+        } catch (RuntimeException e) {
+            if (validator != null) {
+                validator.close();
+            }
+            if (data != null) {
+                data.close();
+            }
+            if (enc != null) {
+                enc.close();
+            }
+            root.close();
+            throw e;
+        }
+    }
+
+    /** The loop, to attach a listener or a progress bar before {@link #run}. */
+    public TrainingLoop loop() {
+        return loop;
+    }
+
+    public FinetuneObjective objective() {
+        return objective;
+    }
+
+    /** Trains; see {@link TrainingLoop#run}. */
+    public TrainResult run() {
+        return loop.run();
+    }
+
+    @Override
+    public void close() {
+        if (validator != null) {
+            validator.close();
+        }
+        data.close();
+        encoders.close();
+        root.close();
+    }
+}
