@@ -94,4 +94,22 @@ public final class ImageGrid {
             throw new LogException(file + ": cannot write the image grid: " + e.getMessage(), e);
         }
     }
+
+    /** Breaks a label into lines of about {@code width} characters at spaces (column labels). */
+    public static String wrap(String text, int width) {
+        StringBuilder out = new StringBuilder();
+        int line = 0;
+        for (String w : text.split(" ")) {
+            if (line > 0 && line + 1 + w.length() > width) {
+                out.append('\n');
+                line = 0;
+            } else if (line > 0) {
+                out.append(' ');
+                line++;
+            }
+            out.append(w);
+            line += w.length();
+        }
+        return out.toString();
+    }
 }

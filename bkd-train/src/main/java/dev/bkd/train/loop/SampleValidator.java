@@ -66,25 +66,7 @@ public final class SampleValidator implements Validator, AutoCloseable {
             throw new dev.bkd.core.BkdException("cannot create " + folder + ": " + e.getMessage(), e);
         }
         ImageGrid.write(folder.resolve(String.format(Locale.ROOT, "step-%06d.png", step)), rows, labels,
-                prompts.stream().map(SampleValidator::wrap).toList(), 3);
-    }
-
-    /** Breaks a prompt into lines of about 18 characters for a column label. */
-    static String wrap(String prompt) {
-        StringBuilder out = new StringBuilder();
-        int line = 0;
-        for (String w : prompt.split(" ")) {
-            if (line > 0 && line + w.length() > 18) {
-                out.append('\n');
-                line = 0;
-            } else if (line > 0) {
-                out.append(' ');
-                line++;
-            }
-            out.append(w);
-            line += w.length();
-        }
-        return out.toString();
+                prompts.stream().map(p -> ImageGrid.wrap(p, 18)).toList(), 3);
     }
 
     @Override
