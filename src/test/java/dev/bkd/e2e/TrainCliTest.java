@@ -54,9 +54,28 @@ class TrainCliTest {
             assertEquals(1, p.generate(GenerationRequest.builder("a blue square on a red background").steps(2).seed(0L)
                     .build()).images().size());
         }
+        Path half = tmp.resolve("half");
+        Cli c = Cli.run("convert", "--model", ft.toString(), "--out", half.toString(), "--dtype", "float16", "--only",
+                "model_index.json,scheduler,text_encoder,tokenizer,unet,vae");
+        assertEquals(0, c.code(), c.err());
+        assertFalse(Files.exists(half.resolve("metrics.jsonl")), "--only leaves the run files out");
+        assertEquals(0.5, sizeOf(half.resolve("unet/diffusion_pytorch_model.safetensors"))
+                / sizeOf(ft.resolve("unet/diffusion_pytorch_model.safetensors")), 0.01, "half the bytes (same header)");
+        try (DiffusionPipeline p = DiffusionPipeline.fromPretrained(half, PipelineOptions.defaults())) {
+            assertEquals(1, p.generate(GenerationRequest.builder("a red square on a white background").steps(2)
+                    .seed(0L).build()).images().size());
+        }
         Cli bad = Cli.run("finetune", "--model", vae.toString(), "--data", data.toString(), "--out", ft.toString(),
                 "--steps", "2");
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("--resume latest"), bad.err());
+    }
+
+    private static double sizeOf(Path p) {
+        try {
+            return Files.size(p);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }
