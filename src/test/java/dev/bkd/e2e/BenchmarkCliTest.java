@@ -61,12 +61,32 @@ class BenchmarkCliTest {
             assertTrue(v.at("/forward_seconds/median").asDouble() > 0, name);
             assertEquals(name.equals("teacher"), v.get("kd_step_seconds").isNull(), name + ": KD step for students only");
             assertTrue(v.get("peak_rss_bytes").asLong() > 0, name);
+            assertTrue(v.at("/forward_seconds/min").asDouble() <= v.at("/forward_seconds/median").asDouble(), name);
+            assertTrue(v.get("matmul_gmacs_per_s").asDouble() > 0, name);
             // the table row carries the same counts
             assertTrue(r.out().matches("(?s).*\\n" + name + " +" + String.format("%,d", expected.get(name)[0]) + " +"
-                    + String.format("%,d", expected.get(name)[1]) + " +\\d+\\.\\d{3} +\\d+\\.\\d\\dx .*"), r.out());
+                    + String.format("%,d", expected.get(name)[1]) + " +\\d+\\.\\d{3} \\(\\d+\\.\\d{3}\\) +\\d+\\.\\d\\dx .*"), r.out());
         }
         assertEquals(1.0, vs.get(0).get("forward_speedup").asDouble(), 1e-12);
         assertTrue(r.out().contains("KD step = teacher forward (no grad)"), r.out());
+    }
+
+    /** --isolate: each variant in its own JVM, results merged in the requested order. */
+    @Test
+    void isolatedVariantsRunInChildJvms(@TempDir Path tmp) throws Exception {
+        Path json = tmp.resolve("iso.json");
+        Cli r = Cli.run("benchmark", "--model", RefData.models().toString(), "--size", "64", "--steps", "1",
+                "--threads", "1", "--isolate", "--no-train", "--variants", "tiny,teacher", "--json", json.toString());
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("  [tiny] benchmark: tiny ..."), r.out());
+        JsonNode o = JSON.readTree(json.toFile());
+        assertTrue(o.at("/settings/isolated").asBoolean());
+        JsonNode vs = o.get("variants");
+        assertEquals("tiny", vs.get(0).get("variant").asText());
+        assertEquals(JSON.readTree(RefData.ref("bksdm_losses.json").toFile()).at("/sd_tiny/student_num_params").asLong(),
+                vs.get(0).get("parameters").asLong());
+        assertTrue(vs.get(0).get("kd_step_seconds").isNull(), "--no-train");
+        assertEquals(1.0, vs.get(1).get("forward_speedup").asDouble(), 1e-12);
     }
 
     @Test

@@ -10,17 +10,17 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.safetensors.SafetensorsWriter;
+import dev.bkd.core.testing.FakeHubCache;
+import dev.bkd.core.testing.PngText;
+import dev.bkd.examples.cli.BkdCli;
 import dev.bkd.core.testing.RefData;
 import java.awt.image.BufferedImage;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -160,50 +160,37 @@ class GenerateCliTest {
                 hub.err());
     }
 
+    /** A hub id through the real environment variable, in a child JVM (the in-process CLI sees this JVM's env). */
+    @Test
+    void hubIdResolvesInTheCacheNamedByHfHubCache() throws Exception {
+        Path hub = tmp.resolve("hub");
+        FakeHubCache.build(hub, "bkd-test/sd-tiny", RefData.models(), true);
+        Path out = tmp.resolve("out");
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "-cp", cp, BkdCli.class.getName(), "generate", "--model", "bkd-test/sd-tiny",
+                "--prompt", "a red circle", "--steps", "1", "--seed", "3", "--out", out.toString())
+                .redirectErrorStream(true);
+        pb.environment().put("HF_HUB_CACHE", hub.toString());
+        pb.environment().put("OPT_OUT_TRACKING", "true");
+        Process p = pb.start();
+        String log = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES), log);
+        assertEquals(0, p.exitValue(), log);
+        assertTrue(pngText(out.resolve("00000-3.png")).get("parameters").endsWith("Model: bkd-test/sd-tiny"), log);
+    }
+
     private static int[] pixels(Path png) throws IOException {
         BufferedImage img = ImageIO.read(png.toFile());
         return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
     }
 
-    /** tEXt / iTXt chunks of a PNG, read straight from the bytes (CRCs checked). */
-    static Map<String, String> pngText(Path png) throws IOException {
+    private static Map<String, String> pngText(Path png) throws IOException {
         Map<String, String> out = new LinkedHashMap<>();
-        try (DataInputStream in = new DataInputStream(Files.newInputStream(png))) {
-            byte[] sig = in.readNBytes(8);
-            assertArrayEquals(new byte[] {(byte) 137, 80, 78, 71, 13, 10, 26, 10}, sig);
-            while (true) {
-                int len = in.readInt();
-                byte[] type = in.readNBytes(4);
-                byte[] data = in.readNBytes(len);
-                int crc = in.readInt();
-                CRC32 c = new CRC32();
-                c.update(type);
-                c.update(data);
-                String t = new String(type, StandardCharsets.US_ASCII);
-                assertEquals((int) c.getValue(), crc, t + " CRC");
-                int nul = 0;
-                while (nul < data.length && data[nul] != 0) {
-                    nul++;
-                }
-                if (t.equals("tEXt")) {
-                    out.put(new String(data, 0, nul, StandardCharsets.ISO_8859_1),
-                            new String(data, nul + 1, data.length - nul - 1, StandardCharsets.ISO_8859_1));
-                } else if (t.equals("iTXt")) {
-                    int p = nul + 3; // flag, method, then language tag and translated keyword (NUL-terminated)
-                    while (data[p] != 0) {
-                        p++;
-                    }
-                    p++;
-                    while (data[p] != 0) {
-                        p++;
-                    }
-                    p++;
-                    out.put(new String(data, 0, nul, StandardCharsets.ISO_8859_1),
-                            new String(data, p, data.length - p, StandardCharsets.UTF_8));
-                } else if (t.equals("IEND")) {
-                    return out;
-                }
-            }
-        }
+        PngText.read(png).forEach((k, v) -> {
+            assertEquals("tEXt", v.chunk(), "ASCII text goes in tEXt");
+            out.put(k, v.text());
+        });
+        return out;
     }
 }

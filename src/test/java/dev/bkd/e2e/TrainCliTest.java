@@ -33,21 +33,21 @@ class TrainCliTest {
 
         Path vae = tmp.resolve("vae");
         Cli v = Cli.run("train-vae", "--model", init.toString(), "--data", data.toString(), "--out", vae.toString(),
-                "--steps", "2", "--batch-size", "4", "--calibration-images", "8");
+                "--steps", "2", "--batch", "4", "--calibration-images", "8");
         assertEquals(0, v.code(), v.err());
         double scaling = AutoencoderKLConfig.read(vae.resolve("vae/config.json")).scalingFactor();
         assertTrue(v.out().contains("scaling_factor: " + scaling), v.out());
-        assertTrue(Files.isRegularFile(vae.resolve("samples/step-000002.png")));
+        assertTrue(Files.isRegularFile(vae.resolve("samples/step-2/reconstructions.png")));
 
         Path ft = tmp.resolve("ft");
         Cli f = Cli.run("finetune", "--model", vae.toString(), "--data", data.toString(), "--out", ft.toString(),
-                "--steps", "2", "--batch-size", "4", "--cache", tmp.resolve("cache").toString(), "--snr-gamma", "5",
-                "--ema", "0.9", "--validation-prompt", "a red circle on a blue background", "--validation-steps", "2",
-                "--validation-seed", "0");
+                "--steps", "2", "--batch", "4", "--cache-latents", tmp.resolve("cache").toString(), "--snr-gamma", "5",
+                "--ema", "--ema-decay", "0.9", "--validation-prompt", "a red circle on a blue background",
+                "--validation-steps", "2");
         assertEquals(0, f.code(), f.err());
         assertTrue(f.out().contains("trained 2 steps"), f.out());
         assertEquals(2, MetricsWriter.read(ft.resolve("metrics.jsonl")).size());
-        assertTrue(Files.isRegularFile(ft.resolve("samples/step-000002.png")));
+        assertTrue(Files.isDirectory(ft.resolve("samples/step-2")), "validation samples as distillation writes them");
         try (DiffusionPipeline p = DiffusionPipeline.fromPretrained(ft, PipelineOptions.defaults())) {
             assertEquals(32, p.defaultHeight(), "16x16 latents through the factor-2 VAE");
             assertEquals(scaling, p.vae().scalingFactor(), "the VAE came along from train-vae");

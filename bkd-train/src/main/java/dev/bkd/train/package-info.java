@@ -1,5 +1,6 @@
 /**
- * The training kit the distillation, fine-tuning and LoRA loops are assembled from. A loop reads top to bottom:
+ * The training kit the distillation, fine-tuning and LoRA loops are assembled from; {@code dev.bkd.train.loop}
+ * assembles it into the shared {@code TrainingLoop} (use that rather than a new loop). A loop reads top to bottom:
  *
  * <pre>{@code
  * CheckpointManager ckpts = new CheckpointManager(out, keepLast);

@@ -113,47 +113,60 @@ public final class PrunePlan {
         checkLength(src, "down_blocks", spec.downBlocks(), n);
         checkLength(src, "up_blocks", spec.upBlocks(), n);
         for (int t = 0; t < n; t++) {
-            String where = "down_blocks" + (spec.downBlocks().perBlock() != null ? "[" + t + "]" : "");
-            String path = "down_blocks." + t;
-            if (dropped(src, spec.downBlocks(), t, drop && t == n - 1, where)) {
-                removed.add(path);
+            int count = teacher.layersPerBlock().get(t);
+            Keep k = side(src, "down_blocks", spec.downBlocks(), t, drop && t == n - 1, count,
+                    teacher.downBlockTypes().get(t).crossAttention, removed);
+            if (k == null) {
                 continue;
             }
-            Keep k = resolve(src, where, spec.downBlocks(), t, teacher.layersPerBlock().get(t),
-                    teacher.downBlockTypes().get(t).crossAttention, path);
             layers[t] = k.resnets().size();
-            maps.add(new BlockMap(path, path, k.resnets(), k.attentions()));
-            removed.addAll(unkept(path, teacher.layersPerBlock().get(t), k,
-                    teacher.downBlockTypes().get(t).crossAttention));
+            maps.add(new BlockMap("down_blocks." + t, "down_blocks." + t, k.resnets(), k.attentions()));
             if (drop && t == ns - 1) {
-                removed.add(path + ".downsamplers.0"); // the new last down block has no downsampler
+                removed.add("down_blocks." + t + ".downsamplers.0"); // the new last down block has no downsampler
             }
         }
         if (teacher.midBlockType() != null && !spec.midBlock()) {
             removed.add("mid_block");
         }
         for (int t = 0; t < n; t++) {
-            String where = "up_blocks" + (spec.upBlocks().perBlock() != null ? "[" + t + "]" : "");
-            String path = "up_blocks." + t;
-            if (dropped(src, spec.upBlocks(), t, drop && t == 0, where)) {
-                removed.add(path);
+            int mirror = n - 1 - t; // the down block this up block mirrors (same index in teacher and student)
+            Keep k = side(src, "up_blocks", spec.upBlocks(), t, drop && t == 0, teacher.layersPerBlock().get(mirror) + 1,
+                    teacher.upBlockTypes().get(t).crossAttention, removed);
+            if (k == null) {
                 continue;
             }
-            int mirror = n - 1 - t; // the down block this up block mirrors (same index in teacher and student)
-            int have = teacher.layersPerBlock().get(mirror) + 1;
-            boolean attn = teacher.upBlockTypes().get(t).crossAttention;
-            Keep k = resolve(src, where, spec.upBlocks(), t, have, attn, path);
             if (k.resnets().size() != layers[mirror] + 1) {
-                throw PruneSpec.bad(src, where + ".resnets", "keeps " + k.resnets().size() + " resnets of teacher "
-                        + path + ", but diffusers builds layers_per_block + 1 = " + (layers[mirror] + 1)
-                        + " resnets in the up block mirroring down block " + mirror + " (which keeps "
-                        + layers[mirror] + ")");
+                throw PruneSpec.bad(src, where("up_blocks", spec.upBlocks(), t) + ".resnets", "keeps "
+                        + k.resnets().size() + " resnets of teacher up_blocks." + t + ", but diffusers builds"
+                        + " layers_per_block + 1 = " + (layers[mirror] + 1) + " resnets in the up block mirroring"
+                        + " down block " + mirror + " (which keeps " + layers[mirror] + ")");
             }
-            maps.add(new BlockMap("up_blocks." + (t - shift), path, k.resnets(), k.attentions()));
-            removed.addAll(unkept(path, have, k, attn));
+            maps.add(new BlockMap("up_blocks." + (t - shift), "up_blocks." + t, k.resnets(), k.attentions()));
         }
         UNet2DConditionConfig student = studentConfig(teacher, spec, ns, layers);
         return bind(spec, teacher, student, maps, removed);
+    }
+
+    /**
+     * Teacher block {@code field.t}: null when it is dropped, else its checked kept indices; what goes (the
+     * whole block, or its unkept resnets and attentions) is added to {@code removed}.
+     */
+    private static Keep side(String src, String field, Blocks b, int t, boolean isDropped, int count,
+            boolean hasAttention, List<String> removed) {
+        String where = where(field, b, t);
+        String path = field + "." + t;
+        if (dropped(src, b, t, isDropped, where)) {
+            removed.add(path);
+            return null;
+        }
+        Keep k = resolve(src, where, b, t, count, hasAttention, path);
+        removed.addAll(unkept(path, count, k, hasAttention));
+        return k;
+    }
+
+    /** The spec field naming block t: "down_blocks" for a rule for every block, "down_blocks[2]" per block. */
+    private static String where(String field, Blocks b, int t) {
+        return field + (b.perBlock() != null ? "[" + t + "]" : "");
     }
 
     private static void checkLength(String src, String field, Blocks b, int n) {

@@ -2,6 +2,7 @@ package dev.bkd.examples.cli;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import ai.djl.pytorch.jni.JniUtils;
@@ -11,6 +12,7 @@ import dev.bkd.core.config.UNet2DConditionConfig;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +76,10 @@ final class BenchmarkCommand implements Callable<Integer> {
             + " one per core). On a busy machine 1 can be far faster for small models.")
     Integer threads;
 
+    @Option(names = "--isolate", description = "Run each variant in its own JVM (same options): a clean peak RSS per"
+            + " variant, and memory is returned to the machine between variants.")
+    boolean isolate;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
     Path json;
 
@@ -105,31 +111,12 @@ final class BenchmarkCommand implements Callable<Integer> {
             if (threads < 1) {
                 throw new BkdException("benchmark: --threads must be at least 1");
             }
+            ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch, which JniUtils needs
             JniUtils.setNumThreads(threads);
         }
         double[] loadBefore = loadAverage();
-        List<VariantBenchmark.Result> results;
-        String source;
-        try (NDManager m = NDManager.newBaseManager()) {
-            UNet2DConditionModel teacher;
-            if (model != null) {
-                Path unet = Files.isRegularFile(model.resolve("model_index.json")) ? model.resolve("unet") : model;
-                teacher = UNet2DConditionModel.fromPretrained(unet, m, UNet2DConditionModel.Options.defaults());
-                source = model.toString();
-            } else {
-                teacher = new UNet2DConditionModel(UNet2DConditionConfig.preset(preset));
-                teacher.initializeRandom(m, DataType.FLOAT32);
-                source = preset + " preset, random weights";
-            }
-            int f = 8 << teacher.config().numUpsamplers();
-            if (size < f || size % f != 0) {
-                throw new BkdException("benchmark: --size " + size + " must be a positive multiple of " + f + " (8 x 2^"
-                        + teacher.config().numUpsamplers() + " for this UNet's " + teacher.config().numBlocks()
-                        + " stages)");
-            }
-            results = VariantBenchmark.run(teacher, variants, new VariantBenchmark.Settings(size, batch, steps,
-                    !noTrain, !noOptimizer, UNetTable.TEXT_TOKENS), out);
-        }
+        String source = model != null ? model.toString() : preset + " preset, random weights";
+        List<VariantBenchmark.Result> results = isolate ? isolated(out) : inProcess(out);
         double[] loadAfter = loadAverage();
         printTable(out, results, source, loadBefore, loadAfter);
         if (json != null) {
@@ -138,6 +125,94 @@ final class BenchmarkCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    private List<VariantBenchmark.Result> inProcess(PrintWriter out) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            UNet2DConditionModel teacher;
+            if (model != null) {
+                Path unet = Files.isRegularFile(model.resolve("model_index.json")) ? model.resolve("unet") : model;
+                teacher = UNet2DConditionModel.fromPretrained(unet, m, UNet2DConditionModel.Options.defaults());
+            } else {
+                teacher = new UNet2DConditionModel(UNet2DConditionConfig.preset(preset));
+                teacher.initializeRandom(m, DataType.FLOAT32);
+            }
+            int f = 8 << teacher.config().numUpsamplers();
+            if (size < f || size % f != 0) {
+                throw new BkdException("benchmark: --size " + size + " must be a positive multiple of " + f + " (8 x 2^"
+                        + teacher.config().numUpsamplers() + " for this UNet's " + teacher.config().numBlocks()
+                        + " stages)");
+            }
+            return VariantBenchmark.run(teacher, variants, new VariantBenchmark.Settings(size, batch, steps,
+                    !noTrain, !noOptimizer, UNetTable.TEXT_TOKENS), out);
+        }
+    }
+
+    /** Each variant in a child JVM with this JVM's options and the same benchmark options; results read back from JSON. */
+    private List<VariantBenchmark.Result> isolated(PrintWriter out) throws IOException, InterruptedException {
+        List<VariantBenchmark.Result> results = new ArrayList<>();
+        Path dir = Files.createTempDirectory("bkd-benchmark");
+        try {
+            for (String v : variants) {
+                Path childJson = dir.resolve(results.size() + ".json");
+                List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                        .toString()));
+                cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+                cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BkdCli.class.getName(), "benchmark",
+                        "--variants", v, "--size", "" + size, "--steps", "" + steps, "--batch", "" + batch,
+                        "--preset", preset, "--json", childJson.toString()));
+                if (model != null) {
+                    cmd.addAll(List.of("--model", model.toString()));
+                }
+                if (threads != null) {
+                    cmd.addAll(List.of("--threads", "" + threads));
+                }
+                if (noTrain) {
+                    cmd.add("--no-train");
+                }
+                if (noOptimizer) {
+                    cmd.add("--no-optimizer");
+                }
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                        java.nio.charset.StandardCharsets.UTF_8))) {
+                    lines.lines().forEach(l -> {
+                        out.println("  [" + v + "] " + l);
+                        out.flush();
+                    });
+                }
+                if (p.waitFor() != 0) {
+                    throw new BkdException("benchmark: the child JVM for variant " + v + " failed (exit " + p.exitValue()
+                            + "); its output is above");
+                }
+                results.add(fromJson(ConfigReader.MAPPER.readTree(childJson.toFile()).get("variants").get(0)));
+            }
+        } finally {
+            try (var s = Files.list(dir)) {
+                for (Path f : s.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+        return results;
+    }
+
+    private static String seconds(VariantBenchmark.Timing t) {
+        return String.format("%.3f (%.3f)", t.median(), t.min());
+    }
+
+    private static VariantBenchmark.Result fromJson(JsonNode v) {
+        return new VariantBenchmark.Result(v.get("variant").asText(), v.get("parameters").asLong(),
+                v.get("macs").asLong(), timing(v.get("forward_seconds")),
+                v.get("kd_step_seconds").isNull() ? null : timing(v.get("kd_step_seconds")),
+                v.get("peak_rss_bytes").asLong(), v.get("matmul_gmacs_per_s").asDouble());
+    }
+
+    private static VariantBenchmark.Timing timing(JsonNode t) {
+        List<Double> runs = new ArrayList<>();
+        t.get("runs").forEach(r -> runs.add(r.asDouble()));
+        return new VariantBenchmark.Timing(t.get("median").asDouble(), t.get("min").asDouble(), runs);
     }
 
     private Integer runSuite(String name) throws Exception {
@@ -168,15 +243,19 @@ final class BenchmarkCommand implements Callable<Integer> {
                 + " warm-up, %d intra-op threads; load average %.2f before, %.2f after%n", size, size, size / 8, batch,
                 UNetTable.TEXT_TOKENS, source, Runtime.getRuntime().availableProcessors(), steps,
                 JniUtils.getNumThreads(), before[0], after[0]);
-        String fmt = "%-10s %14s %18s %12s %9s %12s %11s%n";
-        out.printf(fmt, "variant", "parameters", "MACs", "forward s", "speed-up", "KD step s", "peak RSS");
+        String fmt = "%-10s %14s %18s %16s %9s %16s %10s %12s%n";
+        out.printf(fmt, "variant", "parameters", "MACs", "forward s", "speed-up", "KD step s", "peak RSS",
+                "GMAC/s (mm)");
         for (VariantBenchmark.Result r : rs) {
             out.printf(fmt, r.variant(), String.format("%,d", r.parameters()), String.format("%,d", r.macs()),
-                    String.format("%.3f", r.forward().median()),
+                    seconds(r.forward()),
                     teacher == null ? "-" : String.format("%.2fx", teacher.forward().median() / r.forward().median()),
-                    r.kdStep() == null ? "-" : String.format("%.3f", r.kdStep().median()),
-                    r.peakRssBytes() < 0 ? "n/a" : String.format("%.2f GB", r.peakRssBytes() / 1e9));
+                    r.kdStep() == null ? "-" : seconds(r.kdStep()),
+                    r.peakRssBytes() < 0 ? "n/a" : String.format("%.2f GB", r.peakRssBytes() / 1e9),
+                    String.format("%.1f (%.0f)", r.macs() / r.forward().median() / 1e9, r.matmulGmacs()));
         }
+        out.println("seconds: median (fastest); GMAC/s: forward MACs / median time (a 1024^3 matmul's rate just"
+                + " before, for scale)");
         if (!noTrain) {
             out.println("KD step = teacher forward (no grad) + student forward/backward of MSE(student, teacher)"
                     + (noOptimizer ? "" : " + AdamW update") + "; not measured for the teacher itself.");
@@ -205,6 +284,7 @@ final class BenchmarkCommand implements Callable<Integer> {
         settings.put("steps", steps);
         settings.put("text_tokens", UNetTable.TEXT_TOKENS);
         settings.put("dtype", "float32");
+        settings.put("isolated", isolate);
         settings.put("kd_step", noTrain ? null : "teacher forward (no grad) + student forward/backward of"
                 + " MSE(student, teacher)" + (noOptimizer ? "" : " + AdamW update"));
         VariantBenchmark.Result teacher = rs.stream().filter(r -> r.variant().equals(VariantBenchmark.TEACHER))
@@ -222,6 +302,8 @@ final class BenchmarkCommand implements Callable<Integer> {
                 timing(v.putObject("kd_step_seconds"), r.kdStep());
             }
             v.put("peak_rss_bytes", r.peakRssBytes());
+            v.put("matmul_gmacs_per_s", r.matmulGmacs());
+            v.put("forward_gmacs_per_s", r.macs() / r.forward().median() / 1e9);
             if (teacher == null) {
                 v.putNull("forward_speedup");
             } else {
@@ -235,6 +317,7 @@ final class BenchmarkCommand implements Callable<Integer> {
 
     private static void timing(ObjectNode o, VariantBenchmark.Timing t) {
         o.put("median", t.median());
+        o.put("min", t.min());
         ArrayNode a = o.putArray("runs");
         t.runs().forEach(a::add);
     }

@@ -8,8 +8,10 @@ import picocli.CommandLine.Command;
 /** The {@code bkd} command line. */
 @Command(name = "bkd", mixinStandardHelpOptions = true, version = "bkd 0.1.0-SNAPSHOT",
         description = "Load, run, prune and distill Stable Diffusion models on the JVM.",
-        subcommands = {InspectCommand.class, PruneCommand.class, BenchmarkCommand.class, TokenizeCommand.class,
-            GenerateCommand.class, DemoDataCommand.class, InitCommand.class, TrainVaeCommand.class, FinetuneCommand.class, DemoCommand.class, DemoScoreCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, PruneCommand.class, DistillCommand.class, BenchmarkCommand.class,
+                TokenizeCommand.class, GenerateCommand.class, DemoCommand.class, DemoDataCommand.class,
+                InitCommand.class, TrainVaeCommand.class, FinetuneCommand.class, DemoScoreCommand.class,
+                ConvertCommand.class, CommandLine.HelpCommand.class})
 public final class BkdCli implements Runnable {
 
     @CommandLine.Spec
@@ -33,6 +35,7 @@ public final class BkdCli implements Runnable {
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler(BkdCli::handleError);
+        cli.getSubcommands().get("prune").getCommandSpec().usageMessage().footer(PruneCommand.variantsHelp());
         cli.setParameterExceptionHandler(BkdCli::handleBadArguments);
         int code = cli.execute(args);
         out.flush();

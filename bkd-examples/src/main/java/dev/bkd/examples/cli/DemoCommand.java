@@ -54,7 +54,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "300", description = "Distillation steps (default ${DEFAULT-VALUE}).")
     long steps;
 
-    @Option(names = "--batch-size", defaultValue = "64", description = "Distillation batch (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "64", description = "Distillation batch (default ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Option(names = "--lr", defaultValue = "5e-4", description = "Distillation learning rate (default ${DEFAULT-VALUE}).")

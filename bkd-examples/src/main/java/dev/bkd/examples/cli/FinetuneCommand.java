@@ -40,17 +40,11 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--snr-gamma", paramLabel = "GAMMA", description = "Min-SNR loss weighting with this gamma (5 is usual).")
     Double snrGamma;
 
-    @Option(names = "--validation-prompt", paramLabel = "TEXT", description = "Prompt of the validation grid (repeatable).")
+    @Option(names = "--validation-prompt", paramLabel = "TEXT", description = "Prompt for validation samples (repeatable).")
     List<String> validationPrompts = List.of();
 
-    @Option(names = "--validation-steps", defaultValue = "20", description = "Denoising steps of validation images (default ${DEFAULT-VALUE}).")
+    @Option(names = "--validation-steps", defaultValue = "25", paramLabel = "N", description = "Denoising steps per sample. Default: ${DEFAULT-VALUE}.")
     int validationSteps;
-
-    @Option(names = "--validation-guidance", defaultValue = "4.0", description = "Guidance of validation images (default ${DEFAULT-VALUE}).")
-    double validationGuidance;
-
-    @Option(names = "--validation-seed", paramLabel = "SEED", description = "Seeds of the validation rows (default 0, 1).")
-    List<Long> validationSeeds = List.of(0L, 1L);
 
     @Option(names = "--verbose", description = "Print stack traces on errors.")
     boolean verbose;
@@ -59,8 +53,7 @@ final class FinetuneCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
         FinetuneOptions o = new FinetuneOptions(model, data.options(defaultResolution(model)),
-                training.config(!validationPrompts.isEmpty()), null, out, snrGamma, validationPrompts, validationSteps,
-                validationGuidance, validationSeeds);
+                training.config(!validationPrompts.isEmpty()), null, out, snrGamma, validationPrompts, validationSteps);
         TrainResult r;
         try (Finetuner f = Finetuner.prepare(o)) {
             r = f.run();

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.bkd.core.config.UNet2DConditionConfig;
 import dev.bkd.core.prune.PrunePlan;
 import dev.bkd.core.prune.PruneSpec;
 import dev.bkd.core.prune.UNetCost;
@@ -38,12 +37,12 @@ final class VariantBenchmark {
     /** @param optimizer false skips the AdamW update (the step is then forward + backward only) */
     record Settings(int size, int batch, int steps, boolean train, boolean optimizer, int textTokens) {}
 
-    /** Median and every timed run, in seconds. */
-    record Timing(double median, List<Double> runs) {}
+    /** Median, fastest and every timed run, in seconds. */
+    record Timing(double median, double min, List<Double> runs) {}
 
     /** One variant's numbers; kdStep is null for the teacher or when training was not measured. */
-    record Result(String variant, UNet2DConditionConfig config, long parameters, long macs, Timing forward,
-            Timing kdStep, long peakRssBytes) {}
+    record Result(String variant, long parameters, long macs, Timing forward,
+            Timing kdStep, long peakRssBytes, double matmulGmacs) {}
 
     private VariantBenchmark() {}
 
@@ -83,6 +82,7 @@ final class VariantBenchmark {
     private static Result measure(String v, UNet2DConditionModel model, UNet2DConditionModel teacher, Settings s,
             NDManager m) {
         resetPeakRss();
+        double matmul = matmulGmacs(m);
         int latent = s.size() / 8;
         UNetCost cost = UNetCost.of(model.config(), latent, s.textTokens());
         List<Double> fwd = new ArrayList<>();
@@ -98,8 +98,8 @@ final class VariantBenchmark {
         if (teacher != null && s.train()) {
             kd = kdSteps(model, teacher, s, m);
         }
-        return new Result(v, model.config(), model.parameterCount(), cost.macs() * s.batch(), timing(fwd), kd,
-                peakRssBytes());
+        return new Result(v, model.parameterCount(), cost.macs() * s.batch(), timing(fwd), kd,
+                peakRssBytes(), matmul);
     }
 
     private static double forward(UNet2DConditionModel model, Settings s, NDManager m) {
@@ -166,7 +166,25 @@ final class VariantBenchmark {
         sorted.sort(null);
         int n = sorted.size();
         double median = n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-        return new Timing(median, List.copyOf(runs));
+        return new Timing(median, sorted.get(0), List.copyOf(runs));
+    }
+
+    /**
+     * What this machine delivers right now: the fastest of five 1024^3 fp32 matmuls, in GMAC/s. On a shared
+     * machine it moves with the load, so a variant's forward MAC rate divided by it compares across runs.
+     */
+    static double matmulGmacs(NDManager m) {
+        try (NDManager s = m.newSubManager(); Autograd.NoGrad ng = Autograd.noGrad()) {
+            NDArray a = s.randomNormal(new Shape(1024, 1024));
+            NDArray b = s.randomNormal(new Shape(1024, 1024));
+            double best = Double.MAX_VALUE;
+            for (int i = 0; i < 5; i++) {
+                long t0 = System.nanoTime();
+                a.matMul(b).toFloatArray();
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+            return Math.pow(1024, 3) / best / 1e9;
+        }
     }
 
     /** Resets the kernel's peak-RSS counter (Linux >= 4.0); harmless where it is not available. */

@@ -19,6 +19,7 @@ import dev.bkd.models.schedulers.Scheduler;
 import dev.bkd.models.schedulers.Schedulers;
 import dev.bkd.models.tokenizer.ClipTokenizer;
 import dev.bkd.models.vae.AutoencoderKL;
+import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -318,7 +319,7 @@ public final class DiffusionPipeline implements AutoCloseable {
 
             FloatTensor latentsOut = req.outputs().contains(OutputType.LATENTS) ? FloatTensor.of(latents) : null;
             FloatTensor image = null;
-            List<java.awt.image.BufferedImage> images = List.of();
+            List<BufferedImage> images = List.of();
             if (req.outputs().contains(OutputType.IMAGES) || req.outputs().contains(OutputType.ARRAY)) {
                 checkCancel(req, "before decoding");
                 image = decode(latents);

@@ -4,20 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bkd.core.testing.FakeHubCache;
 import dev.bkd.core.testing.RefData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The local HF cache layout, built by hand in a temp dir (files symlinked to the reference model). */
 class HubCacheTest {
     private static final String REPO = "bkd-test/sd-tiny";
-    private static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
+    private static final String COMMIT = FakeHubCache.COMMIT;
 
     @TempDir
     Path tmp;
@@ -83,26 +82,9 @@ class HubCacheTest {
         assertTrue(!HubCache.isRepoId("a/b/c") && !HubCache.isRepoId("a--b/c") && HubCache.isRepoId("a.b/c_d-1"));
     }
 
-    /** models--bkd-test--sd-tiny/{refs/main, snapshots/COMMIT/...} with per-file symlinks, like huggingface_hub. */
     private Path fakeCache(boolean withRef) throws IOException {
         Path hub = tmp.resolve("hub");
-        Path repo = hub.resolve("models--bkd-test--sd-tiny");
-        Path snap = repo.resolve("snapshots").resolve(COMMIT);
-        Path models = RefData.models();
-        List<Path> files;
-        try (Stream<Path> s = Files.walk(models)) {
-            files = s.filter(Files::isRegularFile).filter(f -> !models.relativize(f).toString().startsWith("unet_bk"))
-                    .toList();
-        }
-        for (Path f : files) {
-            Path link = snap.resolve(models.relativize(f).toString());
-            Files.createDirectories(link.getParent());
-            Files.createSymbolicLink(link, f.toAbsolutePath());
-        }
-        if (withRef) {
-            Files.createDirectories(repo.resolve("refs"));
-            Files.writeString(repo.resolve("refs/main"), COMMIT + "\n");
-        }
+        FakeHubCache.build(hub, REPO, RefData.models(), withRef);
         return hub;
     }
 }

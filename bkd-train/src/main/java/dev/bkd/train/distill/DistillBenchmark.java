@@ -1,12 +1,11 @@
 package dev.bkd.train.distill;
 
+import dev.bkd.train.FileTrees;
 import dev.bkd.train.loop.TrainConfig;
 import dev.bkd.train.shapes.ShapesDataset;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * Distils a teacher pipeline folder into its tiny student on a generated shapes dataset and reports speed and
@@ -35,17 +34,15 @@ public final class DistillBenchmark {
                 d.loop().listener(m -> {
                     if (m.step() % every == 0 || m.step() == 1) {
                         double secs = (System.nanoTime() - t0[0]) / 1e9;
-                        System.out.printf("step %5d  loss %.4f  %.2f img/s  RSS %s  %.1f s%n", m.step(),
-                                m.losses().get(DistillLoss.TOTAL), m.imagesPerSecond(), rss(), secs);
+                        System.out.printf("step %5d  loss %.4f  %.2f img/s  RSS %s  live arrays %d  %.1f s%n", m.step(),
+                                m.losses().get(DistillLoss.TOTAL), m.imagesPerSecond(), rss(), d.liveArrays(), secs);
                     }
                     return true;
                 });
                 d.run();
             }
         } finally {
-            try (Stream<Path> s = Files.walk(tmp)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            FileTrees.delete(tmp);
         }
     }
 

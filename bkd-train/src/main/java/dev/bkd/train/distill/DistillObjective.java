@@ -12,7 +12,9 @@ import dev.bkd.train.loop.Objective;
 import dev.bkd.train.optim.Autograd;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Knowledge distillation: the frozen teacher runs without a graph (in its own dtype, float16 on a GPU), the
@@ -72,6 +74,8 @@ public final class DistillObjective implements Objective {
      * tap path must exist and every pair must have equal shapes, else a {@link FeatureShapeException} naming them all.
      */
     public void probe(Shape latent, Shape text, NDManager parent) {
+        checkPaths("teacher", teacher, spec().teacherTaps());
+        checkPaths("student", student, spec().studentTaps());
         try (NDManager m = parent.newSubManager(); Autograd.NoGrad ng = Autograd.noGrad()) {
             NDArray x = m.zeros(latent);
             NDArray t = m.create(new long[] {0});
@@ -83,6 +87,19 @@ public final class DistillObjective implements Objective {
                         + to.sample().getShape() + "; they must have the same in/out channels");
             }
             loss.checkShapes(shapes(to.features()), shapes(so.features()));
+        }
+    }
+
+    /** Unknown module paths, named with the model's block-level paths (the full list would be thousands long). */
+    private void checkPaths(String who, UNet2DConditionModel m, List<String> paths) {
+        Set<String> valid = m.tapPaths();
+        List<String> unknown = paths.stream().filter(p -> !valid.contains(p)).toList();
+        if (!unknown.isEmpty()) {
+            List<String> blocks = valid.stream().filter(p -> p.matches("(down_blocks|up_blocks)\\.\\d+|mid_block"))
+                    .toList();
+            throw new FeatureShapeException("feature pairs of " + spec().source() + " name " + who + " module(s) "
+                    + unknown + " that the " + who + " does not have; its blocks are " + blocks
+                    + " (deeper paths such as down_blocks.2.attentions.0.proj_out also work)");
         }
     }
 

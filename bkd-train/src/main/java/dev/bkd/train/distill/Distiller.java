@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.train.FileTrees;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.DataOptions;
 import dev.bkd.train.loop.ForwardProcess;
@@ -12,6 +13,7 @@ import dev.bkd.train.loop.OutputFolder;
 import dev.bkd.train.loop.Sources;
 import dev.bkd.train.loop.TrainResult;
 import dev.bkd.train.loop.TrainingLoop;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slf4j.Logger;
@@ -28,15 +30,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class Distiller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Distiller.class);
+    /** The scratch pipeline folder validation samples are generated from (student unet/, links to the rest). */
+    public static final String SCRATCH = ".validation-pipeline";
 
+    private final Path out;
     private final NDManager root;
     private final FrozenEncoders encoders;
     private final BatchSource data;
     private final DistillObjective objective;
     private final TrainingLoop loop;
 
-    private Distiller(NDManager root, FrozenEncoders encoders, BatchSource data, DistillObjective objective,
+    private Distiller(Path out, NDManager root, FrozenEncoders encoders, BatchSource data, DistillObjective objective,
                       TrainingLoop loop) {
+        this.out = out;
         this.root = root;
         this.encoders = encoders;
         this.data = data;
@@ -71,13 +77,17 @@ public final class Distiller implements AutoCloseable {
                     o.randomFlip(), o.cacheDir()), o.train(), enc, root);
             ForwardProcess fwd = new ForwardProcess(SchedulerConfig.read(teacher.resolve("scheduler")
                     .resolve(SchedulerConfig.FILE_NAME)));
-            LOG.info("distilling {} ({} parameters) into {} student ({} parameters); {}: λ {}, {} feature pairs {};"
+            LOG.info("distilling {} ({} parameters) into {} student ({} parameters); {}: λ {}; {} feature pairs {};"
                     + " {} items, {} images per step, target {}", teacher, t.parameterCount(), variant,
                     s.model().parameterCount(), spec.source(), spec.weights(), spec.pairs().size(),
                     spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().effectiveBatch(),
                     fwd.predictionType());
             TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
-            return new Distiller(root, enc, data, objective, loop);
+            if (!o.validationPrompts().isEmpty()) {
+                loop.validator(new StudentSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
+                        o.train().seed(), o.device(), o.out().resolve(SCRATCH)));
+            }
+            return new Distiller(o.out(), root, enc, data, objective, loop);
         } catch (RuntimeException e) {
             if (data != null) {
                 data.close();
@@ -99,13 +109,24 @@ public final class Distiller implements AutoCloseable {
         return objective;
     }
 
+    /** NDArrays alive under this run's manager (weights, optimizer state, the step in flight): flat when nothing leaks. */
+    public int liveArrays() {
+        return root.getManagedArrays().size();
+    }
+
     /** Trains; see {@link TrainingLoop#run}. */
     public TrainResult run() {
         return loop.run();
     }
 
+    /** Frees the models and data; removes the validation scratch folder. */
     @Override
     public void close() {
+        try {
+            FileTrees.delete(out.resolve(SCRATCH)); // links to the teacher's components: only the links go
+        } catch (IOException e) {
+            LOG.warn("could not remove {}: {}", out.resolve(SCRATCH), e.getMessage());
+        }
         data.close();
         encoders.close();
         root.close();

@@ -16,6 +16,16 @@ public record LossWeights(double task, double out, double feat) {
         }
     }
 
+    /** "task 1, out 0.5, feat 0.5". */
+    @Override
+    public String toString() {
+        return "task " + fmt(task) + ", out " + fmt(out) + ", feat " + fmt(feat);
+    }
+
+    private static String fmt(double v) {
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    }
+
     /** The same weights with any non-null override replacing its term. */
     public LossWeights with(Double task, Double out, Double feat) {
         return new LossWeights(task == null ? this.task : task, out == null ? this.out : out,

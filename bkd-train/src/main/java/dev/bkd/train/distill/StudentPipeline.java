@@ -4,15 +4,13 @@ import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ModelIndex;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.train.AtomicFiles;
+import dev.bkd.train.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * Writes a diffusers pipeline folder around a trained student: the student's {@code unet/} (its own config.json),
@@ -23,7 +21,15 @@ public final class StudentPipeline {
     private StudentPipeline() {}
 
     public static void write(Path teacherPipeline, UNet2DConditionModel student, Path out) {
-        write(teacherPipeline, "unet", student::save, out);
+        write(teacherPipeline, student, out, false);
+    }
+
+    /**
+     * As {@link #write(Path, UNet2DConditionModel, Path)}; with {@code link} the teacher's components are symbolic links (a
+     * scratch pipeline for validation samples), copied only where links are not supported.
+     */
+    public static void write(Path teacherPipeline, UNet2DConditionModel student, Path out, boolean link) {
+        write(teacherPipeline, "unet", student::save, out, link);
     }
 
     /** Writes one component's folder. */
@@ -31,8 +37,12 @@ public final class StudentPipeline {
         void into(Path dir) throws IOException;
     }
 
-    /** The same for any component: {@code component} written by {@code writer}, the rest copied from {@code base}. */
+    /** The same for any component: {@code component} written by {@code writer}, the rest copied from the base pipeline. */
     public static void write(Path teacherPipeline, String component, ComponentWriter writer, Path out) {
+        write(teacherPipeline, component, writer, out, false);
+    }
+
+    private static void write(Path teacherPipeline, String component, ComponentWriter writer, Path out, boolean link) {
         Path indexFile = teacherPipeline.resolve("model_index.json");
         ModelIndex index = ModelIndex.read(indexFile);
         try {
@@ -46,12 +56,27 @@ public final class StudentPipeline {
                 if (!Files.isDirectory(src)) {
                     throw new BkdException(indexFile + " lists component `" + name + "` but there is no folder " + src);
                 }
-                place(out, name, tmp -> copyTree(src, tmp));
+                if (!link || !symlink(src, out.resolve(name))) {
+                    place(out, name, tmp -> FileTrees.copy(src, tmp));
+                }
             }
             place(out, component, writer::into);
             AtomicFiles.writeString(out.resolve("model_index.json"), Files.readString(indexFile));
         } catch (IOException e) {
             throw new BkdException("cannot write the student pipeline to " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Points {@code at} to {@code target}; false when the file system has no symbolic links. */
+    private static boolean symlink(Path target, Path at) throws IOException {
+        if (Files.isSymbolicLink(at)) {
+            return true;
+        }
+        try {
+            Files.createSymbolicLink(at, target.toAbsolutePath());
+            return true;
+        } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+            return false;
         }
     }
 
@@ -63,38 +88,13 @@ public final class StudentPipeline {
         try {
             fill.into(tmp);
             if (Files.exists(target)) {
-                deleteTree(target);
+                FileTrees.delete(target);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             if (Files.exists(tmp)) {
-                deleteTree(tmp);
+                FileTrees.delete(tmp);
             }
-        }
-    }
-
-    private static void copyTree(Path src, Path dst) throws IOException {
-        List<Path> all;
-        try (Stream<Path> s = Files.walk(src)) {
-            all = s.toList();
-        }
-        for (Path p : all) {
-            Path d = dst.resolve(src.relativize(p).toString());
-            if (Files.isDirectory(p)) {
-                Files.createDirectories(d);
-            } else {
-                Files.copy(p, d, StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        List<Path> all;
-        try (Stream<Path> s = Files.walk(root)) {
-            all = s.sorted(Comparator.reverseOrder()).toList();
-        }
-        for (Path p : all) {
-            Files.delete(p);
         }
     }
 }

@@ -9,22 +9,18 @@ import java.util.List;
 
 /**
  * A fine-tuning run: the pipeline folder to start from, the data, the loop's knobs, the output folder, optional
- * min-SNR gamma, and validation prompts drawn every {@link TrainConfig#validateEvery} steps with fixed seeds.
+ * min-SNR gamma, and validation prompts drawn every {@link TrainConfig#validateEvery} steps as distillation draws
+ * them (seed = run seed + prompt index).
  */
 public record FinetuneOptions(Path model, DataOptions data, TrainConfig train, Device device, Path out,
-                              Double snrGamma, List<String> validationPrompts, int validationSteps,
-                              double validationGuidance, List<Long> validationSeeds) {
+                              Double snrGamma, List<String> validationPrompts, int validationSteps) {
     public FinetuneOptions {
         if (model == null || out == null) {
             throw new ConfigException("fine-tuning needs a model folder and an output folder");
         }
         validationPrompts = List.copyOf(validationPrompts);
-        validationSeeds = List.copyOf(validationSeeds);
         if (validationSteps <= 0) {
             throw new ConfigException("validation steps must be positive, got " + validationSteps);
-        }
-        if (!validationPrompts.isEmpty() && validationSeeds.isEmpty()) {
-            throw new ConfigException("validation prompts need at least one seed");
         }
         device = device == null ? Device.cpu() : device;
     }

@@ -5,14 +5,17 @@ import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.train.FileTrees;
+import dev.bkd.train.distill.Distiller;
+import dev.bkd.train.distill.StudentSamples;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.ForwardProcess;
 import dev.bkd.train.loop.FrozenEncoders;
 import dev.bkd.train.loop.OutputFolder;
-import dev.bkd.train.loop.SampleValidator;
 import dev.bkd.train.loop.Sources;
 import dev.bkd.train.loop.TrainResult;
 import dev.bkd.train.loop.TrainingLoop;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slf4j.Logger;
@@ -29,21 +32,23 @@ import org.slf4j.LoggerFactory;
  */
 public final class Finetuner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Finetuner.class);
+    /** The scratch pipeline folder validation samples are drawn from (as in distillation). */
+    public static final String SCRATCH = Distiller.SCRATCH;
 
     private final NDManager root;
     private final FrozenEncoders encoders;
     private final BatchSource data;
     private final FinetuneObjective objective;
-    private final SampleValidator validator;
+    private final Path scratch;
     private final TrainingLoop loop;
 
     private Finetuner(NDManager root, FrozenEncoders encoders, BatchSource data, FinetuneObjective objective,
-                      SampleValidator validator, TrainingLoop loop) {
+                      Path scratch, TrainingLoop loop) {
         this.root = root;
         this.encoders = encoders;
         this.data = data;
         this.objective = objective;
-        this.validator = validator;
+        this.scratch = scratch;
         this.loop = loop;
     }
 
@@ -58,7 +63,6 @@ public final class Finetuner implements AutoCloseable {
         NDManager root = NDManager.newBaseManager(o.device());
         FrozenEncoders enc = null;
         BatchSource data = null;
-        SampleValidator validator = null;
         try {
             UNet2DConditionModel unet = UNet2DConditionModel.fromPretrained(model.resolve("unet"), root,
                     UNet2DConditionModel.Options.defaults().withDevice(o.device()));
@@ -70,18 +74,14 @@ public final class Finetuner implements AutoCloseable {
             data = Sources.open(o.data(), o.train(), enc, root);
             TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
             if (!o.validationPrompts().isEmpty()) {
-                validator = new SampleValidator(model, objective.trainable(), o.validationPrompts(),
-                        o.validationSteps(), o.validationGuidance(), o.validationSeeds());
-                loop.validator(validator);
+                loop.validator(new StudentSamples(model, unet, o.validationPrompts(), o.validationSteps(),
+                        o.train().seed(), o.device(), o.out().resolve(SCRATCH)));
             }
             LOG.info("fine-tuning {} ({} UNet parameters) on {} items, {} images per step, target {}{}", model,
                     unet.parameterCount(), data.size(), o.train().effectiveBatch(), fwd.predictionType(),
                     o.snrGamma() == null ? "" : ", min-SNR gamma " + o.snrGamma());
-            return new Finetuner(root, enc, data, objective, validator, loop);
+            return new Finetuner(root, enc, data, objective, o.out().resolve(SCRATCH), loop);
         } catch (RuntimeException e) {
-            if (validator != null) {
-                validator.close();
-            }
             if (data != null) {
                 data.close();
             }
@@ -109,8 +109,10 @@ public final class Finetuner implements AutoCloseable {
 
     @Override
     public void close() {
-        if (validator != null) {
-            validator.close();
+        try {
+            FileTrees.delete(scratch); // links to the model's components: only the links go
+        } catch (IOException e) {
+            LOG.warn("could not remove {}: {}", scratch, e.getMessage());
         }
         data.close();
         encoders.close();

@@ -26,6 +26,9 @@ public final class CachedSource implements BatchSource {
     /** {@code encoders} supplies the latent scaling (its models are not run); the cache stays open until close. */
     public CachedSource(LatentCache cache, FrozenEncoders encoders, long seed, int batchSize) {
         Set<String> need = Set.of(FrozenEncoders.LATENT_MEAN, FrozenEncoders.LATENT_STD, FrozenEncoders.PROMPT_EMBEDS);
+        if (cache.size() == 0) {
+            throw new CacheException("the latent cache holds no items: no image of the dataset could be encoded");
+        }
         if (!cache.outputs().containsAll(need)) {
             throw new CacheException("latent cache " + cache.fingerprint() + " holds " + cache.outputs()
                     + " but training needs " + need);

@@ -7,6 +7,7 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.bkd.core.BkdException;
 import dev.bkd.core.random.Generator;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.train.NonFiniteLossException;
@@ -73,7 +74,7 @@ public final class TrainingLoop {
         this.root = root;
     }
 
-    /** Called every {@link TrainConfig#validateEvery} steps and at the end. */
+    /** Called every {@link TrainConfig#validateEvery} steps (if not 0) and with the final weights at the end. */
     public TrainingLoop validator(Validator v) {
         this.validator = v;
         return this;
@@ -107,7 +108,14 @@ public final class TrainingLoop {
             try (StopSignal stop = StopSignal.install();
                  MetricsWriter metrics = MetricsWriter.open(out.resolve(METRICS), step > 0 ? step : -1)) {
                 while (step < cfg.steps() && !stop.requested()) {
-                    StepMetrics m = step(step, params, adamw, ema, rng, schedule.lr(step));
+                    StepMetrics m;
+                    try {
+                        m = step(step, params, adamw, ema, rng, schedule.lr(step));
+                    } catch (NonFiniteLossException e) {
+                        Object good = last != null ? last : ckpts.latest().map(Path::toString).orElse("none yet");
+                        LOG.error("{}; nothing was saved for it, the last good checkpoint is {}", e.getMessage(), good);
+                        throw e;
+                    }
                     step++;
                     metrics.write(m);                                                   // log
                     bar.update(step, m.losses(), m.imagesPerSecond());
@@ -118,8 +126,8 @@ public final class TrainingLoop {
                         last = checkpoint(ckpts, step, params, adamw, ema, rng);      // checkpoint
                         saved = step;
                     }
-                    if (validator != null && cfg.validateEvery() > 0 && step % cfg.validateEvery() == 0) {
-                        validator.validate(step, out.resolve(SAMPLES));
+                    if (cfg.validateEvery() > 0 && step % cfg.validateEvery() == 0) {
+                        validate(step);
                     }
                 }
                 bar.finish();
@@ -136,10 +144,22 @@ public final class TrainingLoop {
                 Params.copyFrom(ema.shadow(), params);
             }
             objective.save(out);
-            if (validator != null && cfg.validateEvery() > 0 && step % cfg.validateEvery() != 0) {
-                validator.validate(step, out.resolve(SAMPLES));
+            if (cfg.validateEvery() == 0 || step % cfg.validateEvery() != 0) {
+                validate(step);
             }
             return new TrainResult(step, null, last != null ? last : ckpts.latest().orElse(null));
+        }
+    }
+
+    /** Samples for the weights after {@code step}; a failure is logged, never allowed to end the run. */
+    private void validate(long step) {
+        if (validator == null) {
+            return;
+        }
+        try {
+            validator.validate(step, out.resolve(SAMPLES));
+        } catch (BkdException e) {
+            LOG.warn("validation at step {} failed, training goes on: {}", step, e.getMessage());
         }
     }
 
@@ -234,7 +254,11 @@ public final class TrainingLoop {
             }
         }
         c.state().restoreRng(RNG, rng, src);
-        data.seek(c.state().data());
+        try {
+            data.seek(c.state().data());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(src + ": cannot continue the data where it stopped: " + e.getMessage());
+        }
         LOG.info("resumed from {} at step {}", dir, c.step());
         return c.step();
     }

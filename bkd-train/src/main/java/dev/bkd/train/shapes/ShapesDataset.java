@@ -84,6 +84,12 @@ public final class ShapesDataset {
         }
     }
 
+    /** Writes (or reuses) {@code count} images of {@code size} px from {@code seed} in {@code out}; returns {@code out}. */
+    public static Path folder(Path out, int count, int size, long seed) {
+        write(out, new Spec(count, size, seed), false);
+        return out;
+    }
+
     /** The spec a complete folder written by this version holds, if any. */
     public static Optional<Spec> read(Path out) {
         Path file = out.resolve(SPEC_FILE);

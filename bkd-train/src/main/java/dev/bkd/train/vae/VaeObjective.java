@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.config.AutoencoderKLConfig;
 import dev.bkd.core.config.ConfigReader;
-import dev.bkd.core.random.Generator;
 import dev.bkd.core.safetensors.SafetensorsWriter;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.vae.AutoencoderKL;
@@ -27,8 +26,8 @@ import java.util.Map;
  * the reconstruction from a posterior sample plus {@code klWeight} times the KL to N(0, 1), both per image pixel
  * (so {@code klWeight} means what it means in LDM's summed losses). The posterior noise is the batch's
  * forward-process noise (standard normal, drawn from the loop's checkpointed generator), so a resumed run redraws
- * it exactly. On save, {@code scaling_factor} becomes 1 / std of the latents of the calibration images (how SD's
- * 0.18215 was set), so diffusion sees unit-variance latents.
+ * it exactly. On save, {@code scaling_factor} becomes 1 / std of the calibration images' latents (how SD's 0.18215
+ * was set, here from the posterior's moments instead of one noise draw), so diffusion sees unit-variance latents.
  */
 public final class VaeObjective implements Objective {
     public static final String NAME = "vae";
@@ -89,31 +88,32 @@ public final class VaeObjective implements Objective {
         return noise.reshape(-1).get("0:" + n).reshape(latent);
     }
 
-    /** 1 / std of posterior samples of the calibration images (noise from a fixed seed). */
+    /**
+     * 1 / std of the latents the diffusion model will see: over the calibration images' posteriors,
+     * Var[z] = E[mean^2 + std^2] - E[mean]^2, computed exactly rather than from a noise sample.
+     */
     public double scalingFactor() {
         double sum = 0;
         double sum2 = 0;
         long count = 0;
-        Generator g = new Generator(0);
         try (Autograd.NoGrad ng = Autograd.noGrad()) {
             for (NDArray pixels : calibration) {
                 try (NDManager m = pixels.getManager().newSubManager()) {
                     NDArray p = pixels.duplicate();
                     p.attach(m); // the posterior's arrays land in p's manager and go with it
                     DiagonalGaussianDistribution post = vae.encode(p);
-                    NDArray z = post.sample(g.randn(m, post.mean().getShape()));
-                    float[] v = z.toType(DataType.FLOAT32, false).toFloatArray();
-                    for (float f : v) {
-                        sum += f;
-                        sum2 += (double) f * f;
+                    float[] mean = post.mean().toType(DataType.FLOAT32, false).toFloatArray();
+                    float[] std = post.std().toType(DataType.FLOAT32, false).toFloatArray();
+                    for (int i = 0; i < mean.length; i++) {
+                        sum += mean[i];
+                        sum2 += (double) mean[i] * mean[i] + (double) std[i] * std[i];
                     }
-                    count += v.length;
+                    count += mean.length;
                 }
             }
         }
-        double mean = sum / count;
-        double std = Math.sqrt(Math.max(sum2 / count - mean * mean, 1e-12));
-        return 1 / std;
+        double mu = sum / count;
+        return 1 / Math.sqrt(Math.max(sum2 / count - mu * mu, 1e-12));
     }
 
     /** A pipeline folder: the trained {@code vae/} (with its scaling factor) and the base pipeline's other components. */

@@ -24,12 +24,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * A VAE training run on the shared {@link TrainingLoop} with a {@link VaeObjective}: pixels from the data folder,
  * the pipeline's VAE trained, every other component copied. Validation grids show the first calibration images
- * (top row) and their reconstructions from the posterior mean (bottom row).
+ * (top row) and their reconstructions from the posterior mean (bottom row), in {@code samples/step-N/reconstructions.png}
+ * (distillation's layout).
  */
 public final class VaeTrainer implements AutoCloseable {
     private static final int SHOWN = 8;
@@ -94,8 +94,8 @@ public final class VaeTrainer implements AutoCloseable {
             p.attach(m);
             NDArray rec = vae.decode(vae.encode(p).mean());
             List<List<BufferedImage>> rows = List.of(toImages(p), toImages(rec));
-            Files.createDirectories(folder);
-            ImageGrid.write(folder.resolve(String.format(Locale.ROOT, "step-%06d.png", step)), rows,
+            Path dir = Files.createDirectories(folder.resolve("step-" + step));
+            ImageGrid.write(dir.resolve("reconstructions.png"), rows,
                     List.of("images", "decoded"), null, 4);
         } catch (IOException e) {
             throw new dev.bkd.core.BkdException("cannot write validation images to " + folder + ": " + e.getMessage(), e);

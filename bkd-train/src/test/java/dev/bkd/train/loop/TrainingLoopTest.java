@@ -193,6 +193,24 @@ class TrainingLoopTest {
     }
 
     @Test
+    void validationRunsEveryNStepsAndAtTheEndAndItsFailureDoesNotStopTraining(@TempDir Path tmp) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            List<Long> calls = new ArrayList<>();
+            TrainConfig c = cfg().steps(5).validateEvery(2).build();
+            TrainResult r = new TrainingLoop(c, new Toy(m, "toy"), new Items(2), DDPM, tmp, m)
+                    .progress(new ProgressBar(new PrintStream(new ByteArrayOutputStream()), 5, false, 1000, System::nanoTime))
+                    .validator((step, folder) -> {
+                        calls.add(step);
+                        assertEquals(tmp.resolve(TrainingLoop.SAMPLES), folder);
+                        throw new dev.bkd.core.BkdException("no pipeline today");
+                    }).run();
+            assertTrue(r.completed());
+            assertEquals(List.of(2L, 4L, 5L), calls, "every 2 steps, then the final weights");
+            assertTrue(Files.exists(tmp.resolve("toy.safetensors")));
+        }
+    }
+
+    @Test
     void resumeRefusesAnotherObjectivesCheckpoint(@TempDir Path tmp) {
         try (NDManager m = NDManager.newBaseManager()) {
             run(cfg().steps(2).build(), new Toy(m, "toy"), tmp, m, null);

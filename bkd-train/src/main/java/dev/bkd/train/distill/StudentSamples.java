@@ -1,0 +1,55 @@
+package dev.bkd.train.distill;
+
+import ai.djl.Device;
+import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.models.pipeline.DiffusionPipeline;
+import dev.bkd.models.pipeline.GenerationRequest;
+import dev.bkd.models.pipeline.PipelineOptions;
+import dev.bkd.train.loop.Validator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Validation samples like BK-SDM's: for each prompt (seed = base seed + its index) the teacher's image once
+ * ({@code teacher/}) and the student's at each validation ({@code step-N/}), by the text-to-image pipeline on a
+ * scratch pipeline folder holding the student's current weights and links to the teacher's other components.
+ */
+public final class StudentSamples implements Validator {
+    private final Path teacher;
+    private final UNet2DConditionModel student;
+    private final List<String> prompts;
+    private final int steps;
+    private final long seed;
+    private final Device device;
+    private final Path scratch;
+
+    public StudentSamples(Path teacher, UNet2DConditionModel student, List<String> prompts, int steps, long seed,
+                          Device device, Path scratch) {
+        this.teacher = teacher;
+        this.student = student;
+        this.prompts = List.copyOf(prompts);
+        this.steps = steps;
+        this.seed = seed;
+        this.device = device;
+        this.scratch = scratch;
+    }
+
+    @Override
+    public void validate(long step, Path folder) {
+        Path teacherDir = folder.resolve("teacher");
+        if (!Files.isDirectory(teacherDir)) {
+            generate(teacher, teacherDir);
+        }
+        StudentPipeline.write(teacher, student, scratch, true);
+        generate(scratch, folder.resolve("step-" + step));
+    }
+
+    private void generate(Path pipeline, Path into) {
+        try (DiffusionPipeline p = DiffusionPipeline.fromPretrained(pipeline, PipelineOptions.defaults().withDevice(device))) {
+            for (int i = 0; i < prompts.size(); i++) {
+                p.generate(GenerationRequest.builder(prompts.get(i)).steps(steps).seed(seed + i).build()).save(into);
+            }
+        }
+    }
+}
