@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.PipelineOptions;
-import dev.bkd.train.data.ShapesDataset;
+import dev.bkd.train.shapes.ShapesDataset;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +33,7 @@ class DistillCliTest {
 
     @Test
     void writesAPipelineMetricsPlotSamplesAndCheckpointsThenResumes(@TempDir Path tmp) throws Exception {
-        Path data = ShapesDataset.write(tmp.resolve("data"), 6, 40, 5);
+        Path data = ShapesDataset.folder(tmp.resolve("data"), 6, 40, 5);
         Path out = tmp.resolve("out");
         Path cache = tmp.resolve("cache");
         Cli r = Cli.run(args(data, out, cache, "--steps", "4", "--validation-prompt", "a red circle",
@@ -124,7 +124,7 @@ class DistillCliTest {
 
     @Test
     void aFeaturePairThatDoesNotExistFailsBeforeTraining(@TempDir Path tmp) {
-        Path data = ShapesDataset.write(tmp.resolve("data"), 2, 32, 5);
+        Path data = ShapesDataset.folder(tmp.resolve("data"), 2, 32, 5);
         Cli r = Cli.run(args(data, tmp.resolve("out"), tmp.resolve("cache"), "--steps", "2",
                 "--pair", "mid_block=mid_block"));
         assertEquals(1, r.code());

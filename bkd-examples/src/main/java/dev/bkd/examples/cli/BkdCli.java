@@ -9,7 +9,9 @@ import picocli.CommandLine.Command;
 @Command(name = "bkd", mixinStandardHelpOptions = true, version = "bkd 0.1.0-SNAPSHOT",
         description = "Load, run, prune and distill Stable Diffusion models on the JVM.",
         subcommands = {InspectCommand.class, PruneCommand.class, DistillCommand.class, BenchmarkCommand.class,
-                TokenizeCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class})
+                TokenizeCommand.class, GenerateCommand.class, DemoCommand.class, DemoDataCommand.class,
+                InitCommand.class, TrainVaeCommand.class, FinetuneCommand.class, DemoScoreCommand.class,
+                ConvertCommand.class, CommandLine.HelpCommand.class})
 public final class BkdCli implements Runnable {
 
     @CommandLine.Spec

@@ -1,8 +1,8 @@
 package dev.bkd.train.distill;
 
 import dev.bkd.train.FileTrees;
-import dev.bkd.train.data.ShapesDataset;
 import dev.bkd.train.loop.TrainConfig;
+import dev.bkd.train.shapes.ShapesDataset;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +23,8 @@ public final class DistillBenchmark {
         int every = args.length > 4 ? Integer.parseInt(args[4]) : 50;
         Path tmp = Files.createTempDirectory("bkd-distill-bench");
         try {
-            Path data = ShapesDataset.write(tmp.resolve("data"), 32, res + res / 4, 1);
+            Path data = tmp.resolve("data");
+            ShapesDataset.write(data, new ShapesDataset.Spec(32, res + res / 4, 1), false);
             TrainConfig t = TrainConfig.builder().steps(steps).batchSize(batch).lr(1e-4).checkpointEvery(0)
                     .logEvery(every).build();
             DistillOptions o = DistillOptions.builder(teacher, data, tmp.resolve("out")).variant("tiny")

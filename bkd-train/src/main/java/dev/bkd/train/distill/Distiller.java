@@ -1,27 +1,21 @@
 package dev.bkd.train.distill;
 
 import ai.djl.ndarray.NDManager;
-import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.train.FileTrees;
-import dev.bkd.train.cache.CacheBuilder;
-import dev.bkd.train.checkpoint.CheckpointManager;
-import dev.bkd.train.data.CaptionedDataset;
-import dev.bkd.train.data.ImageTransform;
 import dev.bkd.train.loop.BatchSource;
-import dev.bkd.train.loop.CachedSource;
+import dev.bkd.train.loop.DataOptions;
 import dev.bkd.train.loop.ForwardProcess;
 import dev.bkd.train.loop.FrozenEncoders;
-import dev.bkd.train.loop.ImageSource;
-import dev.bkd.train.loop.TrainConfig;
+import dev.bkd.train.loop.OutputFolder;
+import dev.bkd.train.loop.Sources;
 import dev.bkd.train.loop.TrainResult;
 import dev.bkd.train.loop.TrainingLoop;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +57,7 @@ public final class Distiller implements AutoCloseable {
             throw new ConfigException(teacher + ": the teacher must be a diffusers pipeline folder (model_index.json"
                     + " with unet/, vae/, text_encoder/, tokenizer/, scheduler/)");
         }
-        checkOutput(o);
+        OutputFolder.check(o.out(), teacher, "teacher", o.train().resume());
         NDManager root = NDManager.newBaseManager(o.device());
         FrozenEncoders enc = null;
         BatchSource data = null;
@@ -79,7 +73,8 @@ public final class Distiller implements AutoCloseable {
             enc = FrozenEncoders.load(teacher, root, o.frozenType());
             DistillObjective objective = new DistillObjective(t, s.model(), spec, teacher);
             objective.probe(enc.latentShape(o.resolution()), enc.textShape(), root);
-            data = source(o, enc, root);
+            data = Sources.open(new DataOptions(o.data(), o.dataOptions(), o.resolution(), o.centerCrop(),
+                    o.randomFlip(), o.cacheDir()), o.train(), enc, root);
             ForwardProcess fwd = new ForwardProcess(SchedulerConfig.read(teacher.resolve("scheduler")
                     .resolve(SchedulerConfig.FILE_NAME)));
             LOG.info("distilling {} ({} parameters) into {} student ({} parameters); {}: λ {}; {} feature pairs {};"
@@ -102,38 +97,6 @@ public final class Distiller implements AutoCloseable {
             }
             root.close();
             throw e;
-        }
-    }
-
-    private static BatchSource source(DistillOptions o, FrozenEncoders enc, NDManager root) {
-        TrainConfig t = o.train();
-        CaptionedDataset dataset = CaptionedDataset.open(o.data(), o.dataOptions());
-        ImageTransform transform = new ImageTransform(o.resolution(), o.centerCrop(), o.randomFlip());
-        if (o.cacheDir() == null) {
-            return new ImageSource(dataset, transform, t.seed(), t.batchSize(), enc);
-        }
-        CacheBuilder builder = new CacheBuilder(dataset, transform, t.seed(), enc.fingerprint(), enc, enc)
-                .batchSize(t.batchSize());
-        return new CachedSource(builder.build(o.cacheDir(), root), enc, t.seed(), t.batchSize());
-    }
-
-    /** An output folder holding another run's checkpoints is only continued with --resume, never mixed into. */
-    private static void checkOutput(DistillOptions o) {
-        Path out = o.out().toAbsolutePath().normalize();
-        Path teacher = o.teacher().toAbsolutePath().normalize();
-        if (out.startsWith(teacher) || teacher.startsWith(out)) {
-            throw new ConfigException("output " + o.out() + " and teacher " + o.teacher() + " overlap; choose another --out");
-        }
-        if (o.train().resume() != null || !Files.isDirectory(out)) {
-            return;
-        }
-        try (Stream<Path> s = Files.list(out)) {
-            if (s.anyMatch(p -> p.getFileName().toString().startsWith(CheckpointManager.PREFIX))) {
-                throw new ConfigException(o.out() + " holds checkpoints of an earlier run; continue it with --resume"
-                        + " latest, or choose another --out");
-            }
-        } catch (IOException e) {
-            throw new BkdException(o.out() + ": cannot list: " + e.getMessage(), e);
         }
     }
 

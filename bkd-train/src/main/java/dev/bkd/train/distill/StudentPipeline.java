@@ -29,13 +29,27 @@ public final class StudentPipeline {
      * scratch pipeline for validation samples), copied only where links are not supported.
      */
     public static void write(Path teacherPipeline, UNet2DConditionModel student, Path out, boolean link) {
+        write(teacherPipeline, "unet", student::save, out, link);
+    }
+
+    /** Writes one component's folder. */
+    public interface ComponentWriter {
+        void into(Path dir) throws IOException;
+    }
+
+    /** The same for any component: {@code component} written by {@code writer}, the rest copied from the base pipeline. */
+    public static void write(Path teacherPipeline, String component, ComponentWriter writer, Path out) {
+        write(teacherPipeline, component, writer, out, false);
+    }
+
+    private static void write(Path teacherPipeline, String component, ComponentWriter writer, Path out, boolean link) {
         Path indexFile = teacherPipeline.resolve("model_index.json");
         ModelIndex index = ModelIndex.read(indexFile);
         try {
             Files.createDirectories(out);
             for (Map.Entry<String, ModelIndex.Component> e : index.components().entrySet()) {
                 String name = e.getKey();
-                if (e.getValue().isDisabled() || name.equals("unet")) {
+                if (e.getValue().isDisabled() || name.equals(component)) {
                     continue;
                 }
                 Path src = teacherPipeline.resolve(name);
@@ -46,7 +60,7 @@ public final class StudentPipeline {
                     place(out, name, tmp -> FileTrees.copy(src, tmp));
                 }
             }
-            place(out, "unet", student::save);
+            place(out, component, writer::into);
             AtomicFiles.writeString(out.resolve("model_index.json"), Files.readString(indexFile));
         } catch (IOException e) {
             throw new BkdException("cannot write the student pipeline to " + out + ": " + e.getMessage(), e);
@@ -66,12 +80,8 @@ public final class StudentPipeline {
         }
     }
 
-    private interface Fill {
-        void into(Path dir) throws IOException;
-    }
-
     /** Fills a hidden temp folder, then swaps it in for {@code out/name}. */
-    private static void place(Path out, String name, Fill fill) throws IOException {
+    private static void place(Path out, String name, ComponentWriter fill) throws IOException {
         Path tmp = out.resolve("." + name + ".tmp-" + UUID.randomUUID());
         Path target = out.resolve(name);
         Files.createDirectories(tmp);

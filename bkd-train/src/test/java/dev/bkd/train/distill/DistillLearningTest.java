@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.random.Generator;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.core.unet.UNet2DConditionModel;
-import dev.bkd.train.data.ShapesDataset;
+import dev.bkd.train.shapes.ShapesDataset;
 import dev.bkd.train.loop.FrozenEncoders;
 import dev.bkd.train.loop.TrainConfig;
 import dev.bkd.train.loop.TrainResult;
@@ -35,7 +35,7 @@ class DistillLearningTest {
 
     @Test
     void tinyStudentLearnsTheTeacher(@TempDir Path tmp) {
-        Path data = ShapesDataset.write(tmp.resolve("data"), 24, 64, 11);
+        Path data = ShapesDataset.folder(tmp.resolve("data"), 24, 64, 11);
         TrainConfig t = TrainConfig.builder().steps(STEPS).batchSize(4).lr(5e-4).seed(3).checkpointEvery(0)
                 .logEvery(25).build();
         DistillOptions o = DistillOptions.builder(RefData.models(), data, tmp.resolve("out")).variant("tiny")

@@ -8,7 +8,7 @@ import dev.bkd.core.testing.RefData;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.StateDicts;
-import dev.bkd.train.data.ShapesDataset;
+import dev.bkd.train.shapes.ShapesDataset;
 import dev.bkd.train.log.StepMetrics;
 import dev.bkd.train.loop.StepListener;
 import dev.bkd.train.loop.TrainConfig;
@@ -47,7 +47,8 @@ class DistillerResumeTest {
 
     @Test
     void threeStepsThenResumeEqualsSixStraight() throws Exception {
-        Path data = ShapesDataset.write(tmp.resolve("data"), 6, 40, 1);
+        Path data = tmp.resolve("data");
+        ShapesDataset.write(data, new ShapesDataset.Spec(6, 40, 1), false);
         List<StepMetrics> straight = new ArrayList<>();
         TrainResult a = run(options(data, tmp.resolve("a"), null), straight::add);
         assertTrue(a.completed());
