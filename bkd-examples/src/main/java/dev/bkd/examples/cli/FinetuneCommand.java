@@ -40,6 +40,11 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--snr-gamma", paramLabel = "GAMMA", description = "Min-SNR loss weighting with this gamma (5 is usual).")
     Double snrGamma;
 
+    @Option(names = "--proportion-empty-prompts", defaultValue = "0", paramLabel = "P",
+            description = "Share of captions replaced by the empty prompt, so classifier-free guidance has an"
+                + " unconditional model to work with (diffusers' --proportion_empty_prompts). Default: ${DEFAULT-VALUE}.")
+    double proportionEmptyPrompts;
+
     @Option(names = "--validation-prompt", paramLabel = "TEXT", description = "Prompt for validation samples (repeatable).")
     List<String> validationPrompts = List.of();
 
@@ -53,7 +58,8 @@ final class FinetuneCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
         FinetuneOptions o = new FinetuneOptions(model, data.options(defaultResolution(model)),
-                training.config(!validationPrompts.isEmpty()), null, out, snrGamma, validationPrompts, validationSteps);
+                training.config(!validationPrompts.isEmpty()), null, out, snrGamma, proportionEmptyPrompts, validationPrompts,
+                validationSteps);
         TrainResult r;
         try (Finetuner f = Finetuner.prepare(o)) {
             r = f.run();

@@ -9,6 +9,7 @@ import dev.bkd.train.FileTrees;
 import dev.bkd.train.distill.Distiller;
 import dev.bkd.train.distill.StudentSamples;
 import dev.bkd.train.loop.BatchSource;
+import dev.bkd.train.loop.EmptyPrompts;
 import dev.bkd.train.loop.ForwardProcess;
 import dev.bkd.train.loop.FrozenEncoders;
 import dev.bkd.train.loop.OutputFolder;
@@ -71,7 +72,7 @@ public final class Finetuner implements AutoCloseable {
             ForwardProcess fwd = new ForwardProcess(sched);
             MinSnrWeighting weighting = o.snrGamma() == null ? null : new MinSnrWeighting(sched, o.snrGamma());
             FinetuneObjective objective = new FinetuneObjective(unet, weighting, model);
-            data = Sources.open(o.data(), o.train(), enc, root);
+            data = EmptyPrompts.wrap(Sources.open(o.data(), o.train(), enc, root), o.proportionEmptyPrompts(), enc, root);
             TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
             if (!o.validationPrompts().isEmpty()) {
                 loop.validator(new StudentSamples(model, unet, o.validationPrompts(), o.validationSteps(),

@@ -31,7 +31,7 @@ class FinetunerTest {
 
     static FinetuneOptions options(Path data, Path cache, Path out, TrainConfig t, Double gamma, List<String> prompts) {
         return new FinetuneOptions(RefData.models(), new DataOptions(data, null, 32, false, true, cache), t, null, out,
-                gamma, prompts, 2);
+                gamma, 0, prompts, 2);
     }
 
     static TrainResult run(FinetuneOptions o, StepListener l) {
@@ -103,7 +103,7 @@ class FinetunerTest {
         assertTrue(e.getMessage().contains("--resume latest"), e.getMessage());
         e = assertThrows(ConfigException.class,
                 () -> Finetuner.prepare(new FinetuneOptions(tmp, new DataOptions(data, null, 32, false, false, null), t,
-                        null, tmp.resolve("x"), null, List.of(), 2)));
+                        null, tmp.resolve("x"), null, 0, List.of(), 2)));
         assertTrue(e.getMessage().contains("pipeline folder"), e.getMessage());
     }
 
