@@ -27,7 +27,12 @@ class ReadmeCliTest {
     /** A README command not run here: matched on its text after {@code ./bkd } (variables expanded). */
     record Skip(Pattern command, String why) {}
 
+    /**
+     * The only README commands not run, each with why. A command added to the README either runs in seconds on the
+     * reference pipeline as written or gets a rule here (a command that needs a download or takes minutes).
+     */
     private static final List<Skip> NOT_RUN = List.of(
+            // with --model $M it runs on the reference pipeline in seconds (BenchmarkCliTest)
             new Skip(Pattern.compile("^benchmark(?!.*--model)"),
                     "random SD1.5-size UNets: minutes and several GB of RAM on a CPU"),
             new Skip(Pattern.compile("^demo(?!-)(?!.*--quick)"), "the full demo distills for tens of minutes"),
@@ -41,15 +46,63 @@ class ReadmeCliTest {
     /** One {@code ./bkd} line: its README line number, text (variables expanded) and arguments. */
     record Command(int line, String text, List<String> args) {}
 
+    /**
+     * What the README asks: the commands to run, in order; the ones skipped, each with why; and why the README cannot
+     * run as written (empty when it can).
+     */
+    record Plan(List<Command> run, List<String> skipped, List<String> problems) {}
+
     @Test
     void everyRunnableReadmeCommandExitsZero(@TempDir Path work) throws IOException {
-        List<Command> commands = commands(Files.readAllLines(readme()));
+        Plan plan = plan(Files.readAllLines(readme()));
+        plan.skipped().forEach(System.out::println);
+        assertEquals(List.of(), plan.problems());
+        assertFalse(plan.run().isEmpty(), "the README has no runnable ./bkd commands");
+        for (Command c : plan.run()) {
+            long t0 = System.nanoTime();
+            Cli r = Cli.runIn(work, c.args().toArray(String[]::new));
+            System.out.printf("README line %d: %.1f s, exit %d: ./bkd %s%n", c.line(), (System.nanoTime() - t0) / 1e9,
+                    r.code(), c.text());
+            assertEquals(0, r.code(), "README line " + c.line() + ": ./bkd " + c.text() + "\n" + r.err() + r.out());
+        }
+    }
+
+    /** The rules on a made-up README: bash blocks only, variables, comments, the skip list, placeholders. */
+    @Test
+    void placeholdersFailSkipsNeedARuleAndOnlyBashBlocksCount() {
+        Plan plan = plan(List.of(
+                "./bkd inspect NOT_IN_A_BLOCK",
+                "```bash",
+                "M=" + REFERENCE,
+                "./bkd prune --teacher $M/unet --variant tiny --out o   # or SPEC.json",
+                "./bkd distill --teacher $M --data DATA_DIR --out 'out dir'",
+                "./bkd benchmark --size 512 --steps 3",
+                "./bkd demo",
+                "./bkd demo --quick",
+                "```",
+                "```java",
+                "./bkd generate --model X",
+                "```"));
+        assertEquals(List.of(4, 5, 8), plan.run().stream().map(Command::line).toList());
+        assertEquals(2, plan.skipped().size(), plan.skipped().toString());
+        assertTrue(plan.skipped().get(1).startsWith("README line 7 not run (the full demo"), plan.skipped().get(1));
+        assertEquals(List.of("prune", "--teacher", RefData.models() + "/unet", "--variant", "tiny", "--out", "o"),
+                plan.run().get(0).args());
+        assertEquals("out dir", plan.run().get(1).args().get(6));
+        assertEquals(1, plan.problems().size(), plan.problems().toString());
+        assertTrue(plan.problems().get(0).startsWith("README line 5 has the placeholder DATA_DIR"), plan.problems().get(0));
+        assertTrue(plan(List.of("# bkd", "no commands here")).run().isEmpty());
+    }
+
+    /** Splits the README's commands into those to run and those skipped by {@link #NOT_RUN}. */
+    static Plan plan(List<String> readmeLines) {
         List<Command> run = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        for (Command c : commands) {
+        for (Command c : commands(readmeLines)) {
             Skip skip = NOT_RUN.stream().filter(s -> s.command().matcher(c.text()).find()).findFirst().orElse(null);
             if (skip != null) {
-                System.out.printf("README line %d not run (%s): ./bkd %s%n", c.line(), skip.why(), c.text());
+                skipped.add("README line " + c.line() + " not run (" + skip.why() + "): ./bkd " + c.text());
                 continue;
             }
             Matcher placeholder = PLACEHOLDER.matcher(c.text());
@@ -59,16 +112,7 @@ class ReadmeCliTest {
             }
             run.add(c);
         }
-        assertEquals(List.of(), problems);
-        assertFalse(run.isEmpty(), "the README has no runnable ./bkd commands (found " + commands.size() + " in all)");
-
-        for (Command c : run) {
-            long t0 = System.nanoTime();
-            Cli r = Cli.runIn(work, c.args().toArray(String[]::new));
-            System.out.printf("README line %d: %.1f s, exit %d: ./bkd %s%n", c.line(), (System.nanoTime() - t0) / 1e9,
-                    r.code(), c.text());
-            assertEquals(0, r.code(), "README line " + c.line() + ": ./bkd " + c.text() + "\n" + r.err() + r.out());
-        }
+        return new Plan(run, skipped, problems);
     }
 
     /** README.md at the project root (the nearest parent folder holding it next to the bkd launcher). */
