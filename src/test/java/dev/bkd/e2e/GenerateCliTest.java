@@ -84,15 +84,15 @@ class GenerateCliTest {
         assertEquals(0, b.code(), b.err());
         assertEquals(out.resolve("00000-7.png").toString(), a.out().strip());
         assertEquals(out.resolve("00001-7.png").toString(), b.out().strip(), "the second run does not overwrite");
-        int[] pa = pixels(out.resolve("00000-7.png"));
-        assertArrayEquals(pa, pixels(out.resolve("00001-7.png")));
+        int[] pa = Pixels.of(out.resolve("00000-7.png"));
+        assertArrayEquals(pa, Pixels.of(out.resolve("00001-7.png")));
         assertTrue(pngText(out.resolve("00000-7.png")).get("parameters")
                 .startsWith("a red circle\nNegative prompt: blurry\nSteps: 3, Sampler: Euler a, CFG scale: 7.5, Seed: 7,"));
 
         Cli c = Cli.run("generate", "--model", models(), "--prompt", "a red circle", "--negative-prompt", "blurry",
                 "--steps", "3", "--seed", "8", "--scheduler", "euler-a", "--out", out.toString());
         assertEquals(0, c.code(), c.err());
-        assertFalse(java.util.Arrays.equals(pa, pixels(out.resolve("00002-8.png"))), "another seed, another image");
+        assertFalse(java.util.Arrays.equals(pa, Pixels.of(out.resolve("00002-8.png"))), "another seed, another image");
     }
 
     @ParameterizedTest
@@ -178,11 +178,6 @@ class GenerateCliTest {
         assertTrue(p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES), log);
         assertEquals(0, p.exitValue(), log);
         assertTrue(pngText(out.resolve("00000-3.png")).get("parameters").endsWith("Model: bkd-test/sd-tiny"), log);
-    }
-
-    private static int[] pixels(Path png) throws IOException {
-        BufferedImage img = ImageIO.read(png.toFile());
-        return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
     }
 
     private static Map<String, String> pngText(Path png) throws IOException {

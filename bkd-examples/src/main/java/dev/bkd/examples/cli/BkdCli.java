@@ -2,6 +2,7 @@ package dev.bkd.examples.cli;
 
 import dev.bkd.core.BkdException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -28,12 +29,25 @@ public final class BkdCli implements Runnable {
 
     /** Runs the CLI with the given output streams (tests, embedding). */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
+        return run(out, err, null, args);
+    }
+
+    /**
+     * As {@link #run(PrintWriter, PrintWriter, String...)} with relative path options resolved against
+     * {@code workDir} instead of the process's working directory (a JVM cannot change its own), so an embedding
+     * program or test can run commands "in" a folder. Options that take a folder or a hub id as text (generate
+     * --model) still resolve a relative folder against the process's directory. Null means the process's.
+     */
+    public static int run(PrintWriter out, PrintWriter err, Path workDir, String... args) {
         // Before any DJL class loads: no telemetry, no downloads.
         System.setProperty("OPT_OUT_TRACKING", "true");
         System.setProperty("ai.djl.offline", "true");
         CommandLine cli = new CommandLine(new BkdCli());
         cli.setOut(out);
         cli.setErr(err);
+        if (workDir != null) {
+            cli.registerConverter(Path.class, s -> workDir.resolve(s));
+        }
         cli.setExecutionExceptionHandler(BkdCli::handleError);
         cli.getSubcommands().get("prune").getCommandSpec().usageMessage().footer(PruneCommand.variantsHelp());
         cli.setParameterExceptionHandler(BkdCli::handleBadArguments);
