@@ -36,7 +36,8 @@ class ReadmeCliTest {
             new Skip(Pattern.compile("^benchmark(?!.*--model)"),
                     "random SD1.5-size UNets: minutes and several GB of RAM on a CPU"),
             new Skip(Pattern.compile("^demo(?!-)(?!.*--quick)"), "the full demo distills for tens of minutes"),
-            new Skip(Pattern.compile("runwayml/|stabilityai/|CompVis/"), "needs a downloaded model"));
+            new Skip(Pattern.compile("runwayml/|stabilityai/|CompVis/"), "needs a downloaded model"),
+            new Skip(Pattern.compile("(^|\\s)recipe/"), "the demo teacher's training recipe: about an hour on 2 cores"));
 
     /** An all-caps word such as DATA_DIR: a placeholder the reader would have to replace. */
     private static final Pattern PLACEHOLDER = Pattern.compile("(?<![\\w$.-])[A-Z][A-Z0-9_]+(?![\\w-])");
@@ -78,13 +79,17 @@ class ReadmeCliTest {
                 "./bkd distill --teacher $M --data DATA_DIR --out 'out dir'",
                 "./bkd benchmark --size 512 --steps 3",
                 "./bkd demo",
-                "./bkd demo --quick",
+                "./bkd demo --quick \\",
+                "      --out d   # continued",
+                "./bkd demo-data --out recipe/data",
                 "```",
                 "```java",
                 "./bkd generate --model X",
                 "```"));
         assertEquals(List.of(4, 5, 8), plan.run().stream().map(Command::line).toList());
-        assertEquals(2, plan.skipped().size(), plan.skipped().toString());
+        assertEquals(List.of("demo", "--quick", "--out", "d"), plan.run().get(2).args());
+        assertEquals(3, plan.skipped().size(), plan.skipped().toString());
+        assertTrue(plan.skipped().get(2).contains("training recipe"), plan.skipped().get(2));
         assertTrue(plan.skipped().get(1).startsWith("README line 7 not run (the full demo"), plan.skipped().get(1));
         assertEquals(List.of("prune", "--teacher", RefData.models() + "/unet", "--variant", "tiny", "--out", "o"),
                 plan.run().get(0).args());
@@ -140,17 +145,17 @@ class ReadmeCliTest {
             if (!bash || code.isEmpty()) {
                 continue;
             }
-            if (code.endsWith("\\")) {
-                throw new AssertionError("README line " + (i + 1) + " continues on the next line; this test reads one"
-                        + " command per line");
+            int first = i;
+            while (code.endsWith("\\") && i + 1 < lines.size()) { // a shell line continuation
+                code = code.substring(0, code.length() - 1).strip() + " " + withoutComment(lines.get(++i).strip());
             }
             Matcher a = ASSIGNMENT.matcher(code);
             if (a.matches()) {
                 vars.put(a.group(1), a.group(2));
             } else if (code.equals("./bkd") || code.startsWith("./bkd ")) {
-                String text = expand(code.substring("./bkd".length()).strip(), vars, i + 1);
+                String text = expand(code.substring("./bkd".length()).strip(), vars, first + 1);
                 List<String> args = words(text).stream().map(ReadmeCliTest::reference).toList();
-                out.add(new Command(i + 1, text, args));
+                out.add(new Command(first + 1, text, args));
             }
         }
         return out;
