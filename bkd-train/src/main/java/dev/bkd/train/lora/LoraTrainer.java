@@ -1,0 +1,71 @@
+package dev.bkd.train.lora;
+
+import dev.bkd.core.lora.LoraFiles;
+import dev.bkd.core.random.Generator;
+import dev.bkd.train.finetune.DenoisingRun;
+import dev.bkd.train.loop.TrainResult;
+import dev.bkd.train.loop.TrainingLoop;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A LoRA run on the shared {@link TrainingLoop} with a {@link LoraObjective}, assembled like fine-tuning
+ * ({@link DenoisingRun}). {@link #run} trains and writes {@value LoraFiles#WEIGHT_NAME} into the output folder,
+ * next to metrics.jsonl, loss.png, checkpoints (adapter weights and optimizer state, for --resume) and samples.
+ *
+ * <pre>{@code
+ * try (LoraTrainer t = LoraTrainer.prepare(options)) { TrainResult r = t.run(); }
+ * }</pre>
+ */
+public final class LoraTrainer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LoraTrainer.class);
+
+    private final DenoisingRun<LoraObjective> run;
+
+    private LoraTrainer(DenoisingRun<LoraObjective> run) {
+        this.run = run;
+    }
+
+    /** Loads and checks everything (targets, rank); nothing is trained yet. A is drawn from the run's seed. */
+    public static LoraTrainer prepare(LoraOptions o) {
+        DenoisingRun<LoraObjective> run = DenoisingRun.open(o.model(), o.data(), o.train(), o.device(), o.out(),
+                o.snrGamma(), p -> new LoraObjective(p.unet(), o.config(), new Generator(o.train().seed()),
+                        p.weighting()));
+        LoraObjective objective = run.objective();
+        if (!o.validationPrompts().isEmpty()) {
+            run.loop().validator(new LoraSamples(o.model(), objective.adapter(), o.validationPrompts(),
+                    o.validationSteps(), o.train().seed(), o.device(), run.scratch()));
+        }
+        LOG.info("LoRA rank {} alpha {} on {} UNet layers matching {} ({} trainable parameters, the {} of the UNet"
+                        + " frozen) on {} items, {} images per step, target {}{}", o.rank(), o.alpha(),
+                objective.adapter().layers().size(), o.targets(), objective.adapter().parameterCount(),
+                objective.unet().parameterCount(), run.dataSize(), o.train().effectiveBatch(), run.predictionType(),
+                o.snrGamma() == null ? "" : ", min-SNR gamma " + o.snrGamma());
+        return new LoraTrainer(run);
+    }
+
+    /** The LoRA file a run writes into {@code out}. */
+    public static Path weightsFile(Path out) {
+        return out.resolve(LoraFiles.WEIGHT_NAME);
+    }
+
+    /** The loop, to attach a listener or a progress bar before {@link #run}. */
+    public TrainingLoop loop() {
+        return run.loop();
+    }
+
+    public LoraObjective objective() {
+        return run.objective();
+    }
+
+    /** Trains; see {@link TrainingLoop#run}. */
+    public TrainResult run() {
+        return run.run();
+    }
+
+    @Override
+    public void close() {
+        run.close();
+    }
+}
