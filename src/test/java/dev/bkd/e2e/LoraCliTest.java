@@ -88,9 +88,9 @@ class LoraCliTest {
         Cli t = Cli.run(concat(base, "--targets", "to_q,attn9.to_k"));
         assertEquals(1, t.code());
         assertTrue(t.err().contains("`attn9.to_k` matches no Linear or Conv2d layer"), t.err());
-        Cli te = Cli.run(concat(base, "--train-text-encoder"));
+        Cli te = Cli.run(concat(base, "--train-text-encoder", "--text-encoder-targets", "q_proj,to_q"));
         assertEquals(1, te.code());
-        assertTrue(te.err().contains("--train-text-encoder is not supported yet"), te.err());
+        assertTrue(te.err().contains("--text-encoder-targets: LoRA target `to_q` matches no"), te.err());
         assertFalse(Files.exists(tmp.resolve("o").resolve("metrics.jsonl")), "nothing trained");
     }
 

@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code bkd lora}: LoRA training of a pipeline's UNet on captioned images. */
 @Command(name = "lora", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train LoRA adapters on a pipeline's UNet (diffusers' train_text_to_image_lora): the base UNet"
-            + " stays frozen, only the adapters' A/B weights train on the text-to-image objective (MSE on the noise or"
+        description = "Train LoRA adapters on a pipeline's UNet, and with --train-text-encoder its text encoder"
+            + " (diffusers' train_text_to_image_lora): the base weights stay frozen, only the adapters' A/B weights train on the text-to-image objective (MSE on the noise or"
             + " velocity; optional min-SNR weighting), on the shared training loop (latent cache, AdamW, LR schedule,"
             + " EMA, accumulation, checkpoints and --resume, validation samples, metrics.jsonl, loss.png). Writes"
             + " pytorch_lora_weights.safetensors into --out, loadable by bkd generate --lora and diffusers'"
@@ -48,8 +48,13 @@ final class LoraCommand implements Callable<Integer> {
                 + " Default: to_q,to_k,to_v,to_out.0.")
     List<String> targets;
 
-    @Option(names = "--train-text-encoder", description = "Also train text-encoder LoRA (not supported yet; refused).")
+    @Option(names = "--train-text-encoder",
+            description = "Also train LoRA on the text encoder (captions are then encoded in every step).")
     boolean trainTextEncoder;
+
+    @Option(names = "--text-encoder-targets", split = ",", paramLabel = "NAME[,NAME...]",
+            description = "Text-encoder layers to adapt with --train-text-encoder. Default: q_proj,k_proj,v_proj,out_proj.")
+    List<String> textEncoderTargets;
 
     @Option(names = "--snr-gamma", paramLabel = "GAMMA", description = "Min-SNR loss weighting with this gamma (5 is usual).")
     Double snrGamma;
@@ -68,7 +73,7 @@ final class LoraCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         LoraOptions o = new LoraOptions(model, data.options(FinetuneCommand.defaultResolution(model)),
                 training.config(!validationPrompts.isEmpty()), null, out, rank, alpha == null ? rank : alpha, targets,
-                snrGamma, validationPrompts, validationSteps, trainTextEncoder);
+                snrGamma, validationPrompts, validationSteps, trainTextEncoder, textEncoderTargets);
         TrainResult r;
         try (LoraTrainer t = LoraTrainer.prepare(o)) {
             r = t.run();

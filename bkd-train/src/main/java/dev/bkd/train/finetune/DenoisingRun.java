@@ -37,8 +37,12 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
     /** The scratch folder validation samples are drawn from (as in distillation). */
     public static final String SCRATCH = Distiller.SCRATCH;
 
-    /** What an objective is built from: the UNet (float32, on the training device), scheduler and weighting. */
-    public record Parts(UNet2DConditionModel unet, SchedulerConfig scheduler, MinSnrWeighting weighting) {}
+    /**
+     * What an objective is built from: the UNet (float32, on the training device), scheduler, weighting, and the
+     * pipeline folder and run manager for anything else it loads (closed with the run).
+     */
+    public record Parts(UNet2DConditionModel unet, SchedulerConfig scheduler, MinSnrWeighting weighting, Path model,
+                        NDManager manager) {}
 
     private final NDManager root;
     private final FrozenEncoders encoders;
@@ -74,13 +78,14 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
         NDManager root = NDManager.newBaseManager(device);
         FrozenEncoders enc = null;
         BatchSource data = null;
+        O o = null;
         try {
             UNet2DConditionModel unet = UNet2DConditionModel.fromPretrained(model.resolve("unet"), root,
                     UNet2DConditionModel.Options.defaults().withDevice(device));
             SchedulerConfig sched = SchedulerConfig.read(model.resolve("scheduler").resolve(SchedulerConfig.FILE_NAME));
             ForwardProcess fwd = new ForwardProcess(sched);
             MinSnrWeighting weighting = snrGamma == null ? null : new MinSnrWeighting(sched, snrGamma);
-            O o = objective.apply(new Parts(unet, sched, weighting));
+            o = objective.apply(new Parts(unet, sched, weighting, model, root));
             enc = FrozenEncoders.load(model, root, DataType.FLOAT32);
             data = Sources.open(dataOptions, train, enc, root);
             TrainingLoop loop = new TrainingLoop(train, o, data, fwd, out, root);
@@ -91,6 +96,9 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
             }
             if (enc != null) {
                 enc.close();
+            }
+            if (o != null) {
+                o.close();
             }
             root.close();
             throw e;
@@ -135,6 +143,7 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
         }
         data.close();
         encoders.close();
+        objective.close();
         root.close();
     }
 }

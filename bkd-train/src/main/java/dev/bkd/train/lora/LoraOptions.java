@@ -9,15 +9,18 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A LoRA run: the pipeline folder whose UNet gets adapters, the data, the loop's knobs, the output folder, rank,
- * alpha (the update is scaled by alpha / rank), the target layer names ({@link LoraConfig#UNET_ATTENTION} when
- * null), optional min-SNR gamma and validation prompts (drawn as fine-tuning draws them).
+ * A LoRA run: the pipeline folder whose UNet (and optionally text encoder) gets adapters, the data, the loop's
+ * knobs, the output folder, rank and alpha (the update is scaled by alpha / rank, the same for both components, as
+ * in diffusers' scripts), the target layer names, optional min-SNR gamma and validation prompts (drawn as
+ * fine-tuning draws them).
  *
- * @param trainTextEncoder text-encoder LoRA; not supported yet, refused with a {@link ConfigException}
+ * @param targets            UNet layers; null or empty: {@link LoraConfig#UNET_ATTENTION}
+ * @param trainTextEncoder   also train text-encoder adapters (captions are then encoded inside each step)
+ * @param textEncoderTargets text-encoder layers; null or empty: {@link LoraConfig#TEXT_ENCODER_ATTENTION}
  */
 public record LoraOptions(Path model, DataOptions data, TrainConfig train, Device device, Path out, int rank,
                           double alpha, List<String> targets, Double snrGamma, List<String> validationPrompts,
-                          int validationSteps, boolean trainTextEncoder) {
+                          int validationSteps, boolean trainTextEncoder, List<String> textEncoderTargets) {
     public LoraOptions {
         if (model == null || out == null) {
             throw new ConfigException("LoRA training needs a model folder and an output folder");
@@ -29,17 +32,8 @@ public record LoraOptions(Path model, DataOptions data, TrainConfig train, Devic
             throw new ConfigException("--alpha must be a positive number (the update is scaled by alpha / rank;"
                     + " alpha = rank means 1), got " + alpha);
         }
-        targets = targets == null || targets.isEmpty() ? LoraConfig.UNET_ATTENTION : List.copyOf(targets);
-        for (String t : targets) {
-            if (t == null || t.isBlank() || t.startsWith(".") || t.endsWith(".")) {
-                throw new ConfigException("--targets: `" + t + "` is not a layer name (e.g. to_q, to_out.0, proj_in,"
-                        + " ff.net.0.proj)");
-            }
-        }
-        if (trainTextEncoder) {
-            throw new ConfigException("--train-text-encoder is not supported yet: bkd lora trains UNet adapters only"
-                    + " (text-encoder LoRA files made elsewhere do load with bkd generate --lora)");
-        }
+        targets = names("--targets", targets, LoraConfig.UNET_ATTENTION);
+        textEncoderTargets = names("--text-encoder-targets", textEncoderTargets, LoraConfig.TEXT_ENCODER_ATTENTION);
         validationPrompts = List.copyOf(validationPrompts);
         if (validationSteps <= 0) {
             throw new ConfigException("validation steps must be positive, got " + validationSteps);
@@ -47,8 +41,34 @@ public record LoraOptions(Path model, DataOptions data, TrainConfig train, Devic
         device = device == null ? Device.cpu() : device;
     }
 
-    /** The adapters' rank, alpha and targets. */
+    /** UNet LoRA only, the text encoder frozen. */
+    public LoraOptions(Path model, DataOptions data, TrainConfig train, Device device, Path out, int rank,
+                       double alpha, List<String> targets, Double snrGamma, List<String> validationPrompts,
+                       int validationSteps) {
+        this(model, data, train, device, out, rank, alpha, targets, snrGamma, validationPrompts, validationSteps,
+                false, null);
+    }
+
+    private static List<String> names(String option, List<String> given, List<String> defaults) {
+        if (given == null || given.isEmpty()) {
+            return defaults;
+        }
+        for (String t : given) {
+            if (t == null || t.isBlank() || t.startsWith(".") || t.endsWith(".")) {
+                throw new ConfigException(option + ": `" + t + "` is not a layer name (e.g. to_q, to_out.0, proj_in,"
+                        + " ff.net.0.proj; q_proj, out_proj for the text encoder)");
+            }
+        }
+        return List.copyOf(given);
+    }
+
+    /** The UNet adapters' rank, alpha and targets. */
     public LoraConfig config() {
         return new LoraConfig(rank, alpha, targets);
+    }
+
+    /** The text-encoder adapters' rank, alpha and targets. */
+    public LoraConfig textEncoderConfig() {
+        return new LoraConfig(rank, alpha, textEncoderTargets);
     }
 }

@@ -14,22 +14,22 @@ import java.util.Map;
 
 /**
  * Validation samples of a LoRA run: the base pipeline's images once ({@code base/}), then at each validation
- * ({@code step-N/}) the base pipeline with the adapter's current weights loaded from a scratch file, exactly as
+ * ({@code step-N/}) the base pipeline with the adapters' current weights loaded from a scratch file, exactly as
  * {@code bkd generate --lora FILE} would draw them. Prompt i uses seed = run seed + i.
  */
 final class LoraSamples implements Validator {
     private final Path base;
-    private final LoraAdapter adapter;
+    private final Map<String, LoraAdapter> adapters;
     private final List<String> prompts;
     private final int steps;
     private final long seed;
     private final Device device;
     private final Path scratch;
 
-    LoraSamples(Path base, LoraAdapter adapter, List<String> prompts, int steps, long seed, Device device,
+    LoraSamples(Path base, Map<String, LoraAdapter> adapters, List<String> prompts, int steps, long seed, Device device,
                 Path scratch) {
         this.base = base;
-        this.adapter = adapter;
+        this.adapters = Map.copyOf(adapters);
         this.prompts = List.copyOf(prompts);
         this.steps = steps;
         this.seed = seed;
@@ -44,7 +44,7 @@ final class LoraSamples implements Validator {
             if (!Files.isDirectory(baseDir)) {
                 StudentSamples.sample(p, prompts, steps, seed, baseDir);
             }
-            Path file = LoraFiles.save(scratch, Map.of(LoraFiles.UNET, adapter));
+            Path file = LoraFiles.save(scratch, adapters);
             p.loadLora(file, 1.0, "validation", true);
             StudentSamples.sample(p, prompts, steps, seed, folder.resolve("step-" + step));
         }

@@ -1,7 +1,11 @@
 package dev.bkd.train.lora;
 
+import dev.bkd.core.lora.LoraAdapter;
 import dev.bkd.core.lora.LoraFiles;
 import dev.bkd.core.random.Generator;
+import dev.bkd.core.weights.Weights;
+import dev.bkd.models.clip.ClipTextModel;
+import dev.bkd.models.tokenizer.ClipTokenizer;
 import dev.bkd.train.finetune.DenoisingRun;
 import dev.bkd.train.loop.TrainResult;
 import dev.bkd.train.loop.TrainingLoop;
@@ -30,19 +34,30 @@ public final class LoraTrainer implements AutoCloseable {
     /** Loads and checks everything (targets, rank); nothing is trained yet. A is drawn from the run's seed. */
     public static LoraTrainer prepare(LoraOptions o) {
         DenoisingRun<LoraObjective> run = DenoisingRun.open(o.model(), o.data(), o.train(), o.device(), o.out(),
-                o.snrGamma(), p -> new LoraObjective(p.unet(), o.config(), new Generator(o.train().seed()),
-                        p.weighting()));
+                o.snrGamma(), p -> new LoraObjective(p.unet(), o.config(), o.trainTextEncoder() ? textEncoder(o, p)
+                        : null, new Generator(o.train().seed()), p.weighting()));
         LoraObjective objective = run.objective();
         if (!o.validationPrompts().isEmpty()) {
-            run.loop().validator(new LoraSamples(o.model(), objective.adapter(), o.validationPrompts(),
+            run.loop().validator(new LoraSamples(o.model(), objective.adapters(), o.validationPrompts(),
                     o.validationSteps(), o.train().seed(), o.device(), run.scratch()));
         }
-        LOG.info("LoRA rank {} alpha {} on {} UNet layers matching {} ({} trainable parameters, the {} of the UNet"
+        LOG.info("LoRA rank {} alpha {} on {} UNet layers matching {}{} ({} trainable parameters, the {} of the UNet"
                         + " frozen) on {} items, {} images per step, target {}{}", o.rank(), o.alpha(),
-                objective.adapter().layers().size(), o.targets(), objective.adapter().parameterCount(),
+                objective.adapter().layers().size(), o.targets(), o.trainTextEncoder() ? " and "
+                        + objective.adapters().get(LoraFiles.TEXT_ENCODER).layers().size()
+                        + " text-encoder layers matching " + o.textEncoderTargets() : "",
+                objective.adapters().values().stream().mapToLong(LoraAdapter::parameterCount).sum(),
                 objective.unet().parameterCount(), run.dataSize(), o.train().effectiveBatch(), run.predictionType(),
                 o.snrGamma() == null ? "" : ", min-SNR gamma " + o.snrGamma());
         return new LoraTrainer(run);
+    }
+
+    /** The pipeline's text encoder and tokenizer, float32 under the run's manager, to adapt. */
+    private static LoraObjective.TextEncoder textEncoder(LoraOptions o, DenoisingRun.Parts p) {
+        ClipTextModel model = ClipTextModel.fromPretrained(p.model().resolve("text_encoder"), p.manager(),
+                Weights.LoadOptions.strictFp32());
+        return new LoraObjective.TextEncoder(model, ClipTokenizer.fromPretrained(p.model().resolve("tokenizer")),
+                o.textEncoderConfig());
     }
 
     /** The LoRA file a run writes into {@code out}. */

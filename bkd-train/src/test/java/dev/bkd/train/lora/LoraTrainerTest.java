@@ -15,6 +15,7 @@ import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.StateDicts;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.pipeline.DiffusionPipeline;
+import dev.bkd.models.tokenizer.ClipTokenizer;
 import dev.bkd.models.pipeline.PipelineOptions;
 import dev.bkd.train.checkpoint.Checkpoint;
 import dev.bkd.train.checkpoint.CheckpointManager;
@@ -47,7 +48,7 @@ class LoraTrainerTest {
     static LoraOptions options(Path data, Path cache, Path out, TrainConfig t, int rank, double alpha,
                                List<String> targets, Double gamma, List<String> prompts) {
         return new LoraOptions(RefData.models(), new DataOptions(data, null, 32, false, true, cache), t, null, out,
-                rank, alpha, targets, gamma, prompts, 2, false);
+                rank, alpha, targets, gamma, prompts, 2);
     }
 
     static TrainResult run(LoraOptions o, StepListener l) {
@@ -104,7 +105,7 @@ class LoraTrainerTest {
             assertTrue(a.layers().keySet().stream().allMatch(p -> p.matches(".*\\.attn[12]\\.(to_q|to_k|to_v|to_out\\.0)")),
                     a.layers().keySet().toString());
             for (Map.Entry<String, NDArray> e : trainable.entrySet()) {
-                assertTrue(e.getKey().endsWith(".lora_A.weight") || e.getKey().endsWith(".lora_B.weight"), e.getKey());
+                assertTrue(e.getKey().matches("unet\\..+\\.lora_[AB]\\.weight"), e.getKey());
                 assertTrue(e.getValue().hasGradient(), e.getKey() + " records gradients");
             }
             for (Map.Entry<String, NDArray> e : Weights.stateDict(o.unet()).entrySet()) {
@@ -163,6 +164,52 @@ class LoraTrainerTest {
     }
 
     @Test
+    void textEncoderLoraTrainsFromTheCaptionsAndRoundTripsThroughThePipeline() {
+        TrainConfig t = TrainConfig.builder().steps(3).batchSize(2).lr(5e-2).seed(9).checkpointEvery(0).build();
+        Path out = tmp.resolve("out");
+        LoraOptions o = new LoraOptions(RefData.models(), new DataOptions(data(4), null, 32, false, true,
+                tmp.resolve("cache")), t, null, out, 4, 4, null, null, List.of(), 2, true, null);
+        try (NDManager m = NDManager.newBaseManager();
+             ClipTokenizer tok = ClipTokenizer.fromPretrained(RefData.models().resolve("tokenizer"))) {
+            NDArray ids = m.create(tok.encodeBatch(List.of("a red circle on a blue background", "a green square")));
+            NDArray x = new Generator(11).randn(m, new Shape(2, 4, 8, 8));
+            NDArray trainedText;
+            NDArray trainedUnet;
+            try (LoraTrainer f = LoraTrainer.prepare(o)) {
+                LoraObjective obj = f.objective();
+                assertEquals(Set.of("unet", "text_encoder"), obj.adapters().keySet());
+                assertTrue(obj.trainable().keySet().stream().anyMatch(k -> k.matches(
+                        "text_encoder\\.text_model\\.encoder\\.layers\\.0\\.self_attn\\.q_proj\\.lora_A\\.weight")),
+                        obj.trainable().keySet().toString());
+                Map<String, byte[]> before = bytes(Weights.stateDict(obj.textEncoder()));
+                f.run();
+                Map<String, byte[]> after = bytes(Weights.stateDict(obj.textEncoder()));
+                before.forEach((k, v) -> assertArrayEquals(v, after.get(k), "base text-encoder weight " + k));
+                assertTrue(obj.adapters().get("text_encoder").layers().values().stream()
+                        .anyMatch(w -> w.loraB().abs().max().getFloat() > 0), "text-encoder B moved off zero");
+                trainedText = obj.textEncoder().forward(ids).lastHiddenState();
+                trainedUnet = obj.unet().forward(x, 500.0, trainedText);
+                trainedText.attach(m);
+                trainedUnet.attach(m);
+            }
+            try (DiffusionPipeline p = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults())) {
+                NDArray baseText = p.textEncoder().forward(ids).lastHiddenState();
+                baseText.attach(m);
+                var report = p.loadLora(out, 1.0, "trained", true);
+                assertTrue(report.layers().get("text_encoder") > 0, report.describe());
+                NDArray text = p.textEncoder().forward(ids).lastHiddenState();
+                double moved = RefData.maxAbsDiff(trainedText, baseText);
+                double dText = RefData.maxAbsDiff(trainedText, text);
+                double dUnet = RefData.maxAbsDiff(trainedUnet, p.unet().forward(x, 500.0, text));
+                System.out.printf("text-encoder LoRA: moved %.3g; loaded vs trained: text %.3g, UNet %.3g%n", moved,
+                        dText, dUnet);
+                assertTrue(moved > 1e-3, "training moved the text encoder: " + moved);
+                assertTrue(dText <= 1e-5 && dUnet <= 1e-5, "loaded vs trained: " + dText + ", " + dUnet);
+            }
+        }
+    }
+
+    @Test
     void twoStepsThenResumeEqualsFourStraight() {
         Path data = data(6);
         TrainConfig base = TrainConfig.builder().steps(4).batchSize(2).gradAccum(2).lr(1e-2).seed(7).checkpointEvery(2)
@@ -177,8 +224,8 @@ class LoraTrainerTest {
         assertEquals(2, b.step());
         Checkpoint c2 = CheckpointManager.load(tmp.resolve("b/checkpoint-2"), Set.of(TrainingLoop.MODEL));
         try (StateDict w = c2.open(TrainingLoop.MODEL)) {
-            assertTrue(w.keys().stream().allMatch(k -> k.endsWith(".lora_A.weight") || k.endsWith(".lora_B.weight")),
-                    "checkpoints hold the adapters only: " + w.keys());
+            assertTrue(w.keys().stream().allMatch(k -> k.matches("unet\\..+\\.lora_[AB]\\.weight")),
+                    "checkpoints hold the adapters only, named as in the LoRA file: " + w.keys());
         }
         List<StepMetrics> resumed = new ArrayList<>();
         TrainResult c = run(options(data, null, tmp.resolve("b"), base.toBuilder().resume("latest").build(), 4, 8,
@@ -203,7 +250,7 @@ class LoraTrainerTest {
     }
 
     @Test
-    void badRankAlphaTargetsAndTextEncoderAreRefusedClearly() {
+    void badRankAlphaAndTargetsAreRefusedClearly() {
         Path data = data(2);
         TrainConfig t = TrainConfig.builder().steps(1).batchSize(2).build();
         ConfigException e = assertThrows(ConfigException.class,
@@ -218,11 +265,12 @@ class LoraTrainerTest {
         e = assertThrows(ConfigException.class, () -> LoraTrainer.prepare(options(data, null, tmp.resolve("o"), t, 4, 4,
                 List.of("to_q", "to_qq"), null, List.of())));
         assertTrue(e.getMessage().contains("`to_qq`") && e.getMessage().contains("matches no"), e.getMessage());
-        e = assertThrows(ConfigException.class, () -> new LoraOptions(RefData.models(),
+        e = assertThrows(ConfigException.class, () -> LoraTrainer.prepare(new LoraOptions(RefData.models(),
                 new DataOptions(data, null, 32, false, false, null), t, null, tmp.resolve("o"), 4, 4, null, null,
-                List.of(), 2, true));
-        assertTrue(e.getMessage().contains("--train-text-encoder") && e.getMessage().contains("not supported yet"),
+                List.of(), 2, true, List.of("q_proj", "to_q"))));
+        assertTrue(e.getMessage().contains("--text-encoder-targets") && e.getMessage().contains("`to_q`"),
                 e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("o").resolve(TrainingLoop.METRICS)), "nothing trained");
     }
 
     private static Map<String, byte[]> bytes(Map<String, NDArray> tensors) {
