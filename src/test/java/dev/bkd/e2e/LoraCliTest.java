@@ -2,13 +2,19 @@ package dev.bkd.e2e;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.lora.LoraFiles;
 import dev.bkd.core.safetensors.SafetensorsFile;
+import dev.bkd.core.safetensors.SafetensorsWriter;
 import dev.bkd.core.testing.RefData;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -59,6 +65,20 @@ class LoraCliTest {
         BufferedImage one = generate(model, "one", "--lora", out + ":1");
         assertArrayEquals(pixels(plain), pixels(zero), "--lora FILE:0 is the base model");
         assertFalse(java.util.Arrays.equals(pixels(plain), pixels(one)), "--lora FILE:1 changes the image");
+
+        // keys that fit no layer are loaded around and reported on stderr
+        Path extra = tmp.resolve("extra.safetensors");
+        try (NDManager mm = NDManager.newBaseManager(); SafetensorsFile f = SafetensorsFile.open(file)) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>(f.loadAll(mm));
+            tensors.put("unet.no_such_block.to_q.lora_A.weight", mm.zeros(new Shape(4, 32)));
+            tensors.put("unet.no_such_block.to_q.lora_B.weight", mm.zeros(new Shape(32, 4)));
+            SafetensorsWriter.write(extra, tensors, f.metadata());
+        }
+        Cli w = Cli.run("generate", "--model", model, "--prompt", PROMPT, "--steps", "2", "--lora", extra + ":0.5",
+                "--out", tmp.resolve("w").toString());
+        assertEquals(0, w.code(), w.err());
+        assertTrue(w.err().contains("warning: LoRA " + extra) && w.err().contains("2 key(s) not placed")
+                && w.err().contains("unet.no_such_block.to_q.lora_A.weight"), w.err());
 
         Path missing = tmp.resolve("nope.safetensors");
         Cli m = Cli.run("generate", "--model", model, "--prompt", PROMPT, "--steps", "2", "--lora", missing + ":0.5",
