@@ -11,8 +11,8 @@ import picocli.CommandLine.Command;
         description = "Load, run, prune and distill Stable Diffusion models on the JVM.",
         subcommands = {InspectCommand.class, PruneCommand.class, DistillCommand.class, BenchmarkCommand.class,
                 TokenizeCommand.class, GenerateCommand.class, DemoCommand.class, DemoDataCommand.class,
-                InitCommand.class, TrainVaeCommand.class, FinetuneCommand.class, DemoScoreCommand.class,
-                ConvertCommand.class, CommandLine.HelpCommand.class})
+                InitCommand.class, TrainVaeCommand.class, FinetuneCommand.class, LoraCommand.class,
+                DemoScoreCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
 public final class BkdCli implements Runnable {
 
     @CommandLine.Spec

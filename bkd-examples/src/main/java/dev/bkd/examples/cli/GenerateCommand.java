@@ -5,12 +5,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.safetensors.SafetensorsWriter;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.GenerationRequestException;
 import dev.bkd.models.pipeline.GenerationResult;
+import dev.bkd.models.pipeline.LoraSpec;
 import dev.bkd.models.pipeline.OutputType;
 import dev.bkd.models.pipeline.PipelineOptions;
 import dev.bkd.models.schedulers.Schedulers;
@@ -102,8 +104,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--variant", paramLabel = "NAME", description = "Weight files variant, e.g. fp16.")
     String variant;
 
+    @Option(names = "--lora", paramLabel = "FILE[:SCALE]",
+            description = "LoRA to apply (repeatable): a diffusers/PEFT or kohya .safetensors, or a folder holding"
+                    + " pytorch_lora_weights.safetensors; SCALE multiplies it (default 1; 0 is the base model).")
+    List<String> loras = List.of();
+
     @Option(names = "--verbose", description = "Print stack traces on errors.")
     boolean verbose;
+
+    /** The parsed --lora values (filled by {@link #checkArguments}). */
+    private List<LoraSpec> loraSpecs = List.of();
 
     @Override
     public Integer call() {
@@ -120,6 +130,17 @@ final class GenerateCommand implements Callable<Integer> {
                     .withDtype(dtype == Dtype.fp16 ? DataType.FLOAT16 : DataType.FLOAT32)
                     .withVariant(variant).withScheduler(scheduler);
             try (DiffusionPipeline pipe = DiffusionPipeline.fromPretrained(model, options)) {
+                for (LoraSpec l : loraSpecs) {
+                    LoraLoadReport report;
+                    try {
+                        report = pipe.loadLora(l.file(), l.scale());
+                    } catch (BkdException e) {
+                        throw new BkdException("--lora " + l.file() + ": " + e.getMessage(), e);
+                    }
+                    if (!report.clean()) {
+                        err.println("warning: " + report.describe());
+                    }
+                }
                 GenerationResult result = generate(pipe, initial, err);
                 List<Path> written = new ArrayList<>(result.save(out));
                 if (saveLatents != null) {
@@ -175,6 +196,25 @@ final class GenerateCommand implements Callable<Integer> {
         if (!Double.isFinite(guidance)) {
             throw bad("--guidance " + guidance + " must be a number");
         }
+        List<LoraSpec> specs = new ArrayList<>();
+        for (String l : loras) {
+            LoraSpec parsed;
+            try {
+                parsed = LoraSpec.parse(l);
+            } catch (BkdException e) {
+                throw bad(e.getMessage());
+            }
+            if (!Files.exists(parsed.file())) {
+                int colon = l.lastIndexOf(':');
+                if (colon > 0 && Files.exists(Path.of(l.substring(0, colon)))) {
+                    throw bad("--lora " + l + ": SCALE `" + l.substring(colon + 1) + "` after ':' is not a number"
+                            + " (expected FILE:SCALE, e.g. " + l.substring(0, colon) + ":0.8)");
+                }
+                throw bad("--lora " + l + ": LoRA file " + parsed.file() + " does not exist");
+            }
+            specs.add(parsed);
+        }
+        loraSpecs = specs;
         if (scheduler != null && !Arrays.asList(Schedulers.names()).contains(scheduler)) {
             throw bad("--scheduler \"" + scheduler + "\" is not one of " + String.join(", ", Schedulers.names()));
         }

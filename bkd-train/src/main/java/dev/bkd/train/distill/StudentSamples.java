@@ -47,9 +47,14 @@ public final class StudentSamples implements Validator {
 
     private void generate(Path pipeline, Path into) {
         try (DiffusionPipeline p = DiffusionPipeline.fromPretrained(pipeline, PipelineOptions.defaults().withDevice(device))) {
-            for (int i = 0; i < prompts.size(); i++) {
-                p.generate(GenerationRequest.builder(prompts.get(i)).steps(steps).seed(seed + i).build()).save(into);
-            }
+            sample(p, prompts, steps, seed, into);
+        }
+    }
+
+    /** One image per prompt into {@code into}, prompt i with seed {@code seed + i}: how every bkd trainer validates. */
+    public static void sample(DiffusionPipeline p, List<String> prompts, int steps, long seed, Path into) {
+        for (int i = 0; i < prompts.size(); i++) {
+            p.generate(GenerationRequest.builder(prompts.get(i)).steps(steps).seed(seed + i).build()).save(into);
         }
     }
 }

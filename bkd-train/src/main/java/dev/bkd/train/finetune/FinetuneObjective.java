@@ -9,7 +9,6 @@ import dev.bkd.train.loop.DiffusionBatch;
 import dev.bkd.train.loop.LossTerms;
 import dev.bkd.train.loop.Objective;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -55,18 +54,7 @@ public final class FinetuneObjective implements Objective {
     @Override
     public LossTerms loss(DiffusionBatch b) {
         NDArray pred = unet.forward(b.noisyLatents(), b.timesteps(), b.encoderHiddenStates());
-        NDArray se = pred.sub(b.target()).square();
-        Map<String, NDArray> logged = new LinkedHashMap<>();
-        if (weighting == null) {
-            NDArray mse = se.mean();
-            logged.put("loss", mse);
-            return new LossTerms(mse, logged);
-        }
-        NDArray perSample = se.reshape(se.getShape().get(0), -1).mean(new int[] {1});
-        NDArray total = perSample.mul(weighting.weights(b.timesteps())).mean();
-        logged.put("loss", total);
-        logged.put("mse", perSample.mean());
-        return new LossTerms(total, logged);
+        return DenoisingLoss.of(pred, b, weighting);
     }
 
     /** A complete pipeline folder: the trained {@code unet/} and the base pipeline's other components. */
