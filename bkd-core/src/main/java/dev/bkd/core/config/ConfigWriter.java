@@ -55,6 +55,13 @@ public final class ConfigWriter {
         return a;
     }
 
+    /** A JSON array of booleans. */
+    public static ArrayNode bools(List<Boolean> values) {
+        ArrayNode a = ConfigReader.MAPPER.createArrayNode();
+        values.forEach(a::add);
+        return a;
+    }
+
     /** A JSON array of strings. */
     public static ArrayNode strings(List<String> values) {
         ArrayNode a = ConfigReader.MAPPER.createArrayNode();

@@ -443,7 +443,7 @@ public record UNet2DConditionConfig(
         m.putIfAbsent("_diffusers_version", f.textNode(DIFFUSERS_VERSION));
         m.put("act_fn", f.textNode(actFn));
         m.put("attention_head_dim", perBlock(attentionHeadDim));
-        m.put("block_out_channels", list(blockOutChannels));
+        m.put("block_out_channels", ConfigWriter.ints(blockOutChannels));
         m.put("center_input_sample", f.booleanNode(centerInputSample));
         m.put("class_embed_type", f.nullNode());
         m.put("class_embeddings_concat", f.booleanNode(false));
@@ -469,12 +469,12 @@ public record UNet2DConditionConfig(
         m.put("num_class_embeds", f.nullNode());
         m.put("only_cross_attention", onlyCrossAttention.stream().distinct().count() == 1
                 ? f.booleanNode(onlyCrossAttention.get(0))
-                : bools(onlyCrossAttention));
+                : ConfigWriter.bools(onlyCrossAttention));
         m.put("out_channels", f.numberNode(outChannels));
         m.put("resnet_time_scale_shift", f.textNode("default"));
         m.put("reverse_transformer_layers_per_block", f.nullNode());
         m.put("sample_size", sampleSize == null ? f.nullNode()
-                : sampleSize.size() == 1 ? f.numberNode(sampleSize.get(0)) : list(sampleSize));
+                : sampleSize.size() == 1 ? f.numberNode(sampleSize.get(0)) : ConfigWriter.ints(sampleSize));
         m.put("addition_embed_type", f.nullNode());
         m.put("attention_type", f.textNode("default"));
         m.put("time_cond_proj_dim", f.nullNode());
@@ -528,25 +528,11 @@ public record UNet2DConditionConfig(
 
     /** A plain int when every block has the same value (what diffusers' own configs do), else the list. */
     private static JsonNode perBlock(List<Integer> v) {
-        return v.stream().distinct().count() == 1 ? JsonNodeFactory.instance.numberNode(v.get(0)) : list(v);
-    }
-
-    private static ArrayNode list(List<Integer> v) {
-        ArrayNode a = JsonNodeFactory.instance.arrayNode();
-        v.forEach(a::add);
-        return a;
-    }
-
-    private static ArrayNode bools(List<Boolean> v) {
-        ArrayNode a = JsonNodeFactory.instance.arrayNode();
-        v.forEach(a::add);
-        return a;
+        return v.stream().distinct().count() == 1 ? JsonNodeFactory.instance.numberNode(v.get(0)) : ConfigWriter.ints(v);
     }
 
     private static ArrayNode names(List<UNetBlockType> v) {
-        ArrayNode a = JsonNodeFactory.instance.arrayNode();
-        v.forEach(t -> a.add(t.name()));
-        return a;
+        return ConfigWriter.strings(v.stream().map(Enum::name).toList());
     }
 
     // ------------------------------------------------------------------ derivation

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.bkd.core.config.ModelIndex;
 import dev.bkd.core.config.UNet2DConditionConfig;
+import dev.bkd.core.io.AtomicFolder;
 import dev.bkd.core.safetensors.SafetensorsWriter;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.StateDict;
@@ -79,7 +80,7 @@ public final class Pruner {
             throw new PruneException("cannot write " + out + ": " + e.getMessage(), e);
         } finally {
             if (tmp != null) {
-                deleteTree(tmp);
+                AtomicFolder.deleteTree(tmp);
             }
         }
     }
@@ -130,7 +131,7 @@ public final class Pruner {
             throw e;
         }
         if (old != null) {
-            deleteTree(old);
+            AtomicFolder.deleteTree(old);
         }
     }
 
@@ -156,25 +157,5 @@ public final class Pruner {
                 return FileVisitResult.CONTINUE;
             }
         });
-    }
-
-    private static void deleteTree(Path root) {
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                    Files.delete(f);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            // best effort: a leftover hidden temp folder is harmless and named after the output
-        }
     }
 }

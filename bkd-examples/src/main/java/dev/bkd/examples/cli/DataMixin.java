@@ -6,14 +6,15 @@ import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 
-/** Training data options of bkd's trainers as a picocli mixin, named as in {@code bkd distill}. */
-final class DataMixin {
+/**
+ * Training data options of bkd's trainers (distill, finetune, train-vae) as a picocli mixin. {@code --resolution}
+ * is not here: its default differs ({@code bkd distill}: BK-SDM's 512; the others: the model's, see
+ * {@link ModelDataMixin}).
+ */
+class DataMixin {
     @Option(names = "--data", required = true, paramLabel = "DIR",
             description = "Captioned images: imagefolder with metadata.jsonl/metadata.csv, or images with .txt captions.")
     Path data;
-
-    @Option(names = "--resolution", paramLabel = "PX", description = "Training image size. Default: the model's.")
-    Integer resolution;
 
     @ArgGroup(exclusive = true)
     Crop crop;
@@ -40,8 +41,15 @@ final class DataMixin {
             description = "Encode every image once into this latent cache (built or reused) and train from it.")
     Path cache;
 
-    DataOptions options(int defaultResolution) {
-        return new DataOptions(data, DatasetOptions.defaults().withCaptionColumn(captionColumn).withStrict(strictData),
-                resolution != null ? resolution : defaultResolution, crop != null && crop.center, randomFlip, cache);
+    DatasetOptions dataset() {
+        return DatasetOptions.defaults().withCaptionColumn(captionColumn).withStrict(strictData);
+    }
+
+    boolean centerCrop() {
+        return crop != null && crop.center;
+    }
+
+    DataOptions options(int resolution) {
+        return new DataOptions(data, dataset(), resolution, centerCrop(), randomFlip, cache);
     }
 }

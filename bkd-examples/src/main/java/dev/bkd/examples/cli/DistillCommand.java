@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.prune.PruneSpec;
-import dev.bkd.train.data.DatasetOptions;
 import dev.bkd.train.distill.DistillOptions;
 import dev.bkd.train.distill.Distiller;
 import dev.bkd.train.distill.FeaturePair;
@@ -14,28 +13,38 @@ import dev.bkd.train.distill.KdPresets;
 import dev.bkd.train.loop.TrainConfig;
 import dev.bkd.train.loop.TrainResult;
 import dev.bkd.train.loop.TrainingLoop;
-import dev.bkd.train.optim.AdamW;
-import dev.bkd.train.optim.Ema;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** {@code bkd distill}: BK-SDM knowledge distillation of a block-removed student from a teacher pipeline. */
 @Command(name = "distill", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = DistillCommand.Defaults.class,
         description = "Train a block-removed student UNet against a frozen teacher with BK-SDM's loss: task MSE +"
             + " output KD + per-block feature KD. Writes a diffusers pipeline folder (student unet/, the teacher's"
             + " other components), checkpoints, metrics.jsonl and loss.png into --out. Ctrl-C writes a checkpoint"
             + " and stops; continue with --resume latest.")
 final class DistillCommand implements Callable<Integer> {
+    /** Where distillation's defaults differ from {@link TrainingMixin}'s: BK-SDM's learning rate. */
+    static final class Defaults implements IDefaultValueProvider {
+        @Override
+        public String defaultValue(ArgSpec arg) {
+            return arg.isOption() && ((OptionSpec) arg).longestName().equals("--lr") ? "5e-5" : null;
+        }
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -50,10 +59,6 @@ final class DistillCommand implements Callable<Integer> {
     @Option(names = "--student", paramLabel = "DIR",
             description = "Start from an existing student (UNet or pipeline folder) instead of pruning the teacher.")
     Path student;
-
-    @Option(names = "--data", required = true, paramLabel = "DIR",
-            description = "Images with metadata.jsonl / metadata.csv (file_name + caption) or .txt captions.")
-    Path data;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
     Path out;
@@ -80,96 +85,19 @@ final class DistillCommand implements Callable<Integer> {
             description = "A feature pair by module path (repeatable; replaces the preset's pairs).")
     List<String> pairs = new ArrayList<>();
 
-    @Option(names = "--steps", defaultValue = "1000", paramLabel = "N", description = "Optimizer steps. Default: ${DEFAULT-VALUE}.")
-    long steps;
+    @Mixin
+    DataMixin data;
 
-    @Option(names = "--batch", defaultValue = "16", paramLabel = "B", description = "Images per micro-batch. Default: ${DEFAULT-VALUE}.")
-    int batch;
-
-    @Option(names = "--grad-accum", defaultValue = "1", paramLabel = "K", description = "Micro-batches per step. Default: ${DEFAULT-VALUE}.")
-    int gradAccum;
-
-    @Option(names = "--lr", defaultValue = "5e-5", paramLabel = "X", description = "Learning rate. Default: ${DEFAULT-VALUE}.")
-    double lr;
-
-    @Option(names = "--lr-scheduler", defaultValue = "constant", paramLabel = "NAME",
-            description = "constant, constant_with_warmup, cosine or linear. Default: ${DEFAULT-VALUE}.")
-    String lrScheduler;
-
-    @Option(names = "--warmup", defaultValue = "0", paramLabel = "N", description = "Warmup steps. Default: ${DEFAULT-VALUE}.")
-    long warmup;
-
-    @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "X",
-            description = "Global-norm gradient clipping (0: off). Default: ${DEFAULT-VALUE}.")
-    double maxGradNorm;
-
-    @Option(names = "--adam-beta1", defaultValue = "0.9", paramLabel = "X", description = "Default: ${DEFAULT-VALUE}.")
-    double beta1;
-
-    @Option(names = "--adam-beta2", defaultValue = "0.999", paramLabel = "X", description = "Default: ${DEFAULT-VALUE}.")
-    double beta2;
-
-    @Option(names = "--adam-weight-decay", defaultValue = "1e-2", paramLabel = "X", description = "Default: ${DEFAULT-VALUE}.")
-    double weightDecay;
-
-    @Option(names = "--adam-epsilon", defaultValue = "1e-8", paramLabel = "X", description = "Default: ${DEFAULT-VALUE}.")
-    double adamEps;
-
-    @Option(names = "--resolution", defaultValue = "512", paramLabel = "PX", description = "Training image size. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--resolution", defaultValue = "512", paramLabel = "PX",
+            description = "Training image size. Default: ${DEFAULT-VALUE}.")
     int resolution;
 
-    @ArgGroup(exclusive = true)
-    Crop crop;
-
-    static final class Crop {
-        @Option(names = "--center-crop", description = "Crop the centre after resizing.")
-        boolean center;
-
-        @Option(names = "--random-crop", description = "Crop at a random place after resizing (the default).")
-        boolean random;
-    }
-
-    @Option(names = "--random-flip", description = "Flip images horizontally at random.")
-    boolean randomFlip;
-
-    @Option(names = "--caption-column", defaultValue = "text", paramLabel = "NAME",
-            description = "Caption field of metadata.jsonl/.csv. Default: ${DEFAULT-VALUE}.")
-    String captionColumn;
-
-    @Option(names = "--strict-data", description = "Fail on the first bad dataset row instead of skipping it.")
-    boolean strictData;
-
-    @Option(names = "--ema", description = "Keep an EMA of the student; the output gets the EMA weights.")
-    boolean ema;
-
-    @Option(names = "--ema-decay", defaultValue = "0.9999", paramLabel = "X", description = "Default: ${DEFAULT-VALUE}.")
-    double emaDecay;
-
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "N",
-            description = "Seed of data order, augmentation, noise and timesteps. Default: ${DEFAULT-VALUE}.")
-    long seed;
-
-    @Option(names = "--cache-latents", paramLabel = "DIR",
-            description = "Encode every image once into this latent cache (built or reused) and train from it.")
-    Path cacheDir;
-
-    @Option(names = "--checkpoint-every", defaultValue = "500", paramLabel = "N",
-            description = "Steps between checkpoints (0: only at the end). Default: ${DEFAULT-VALUE}.")
-    long checkpointEvery;
-
-    @Option(names = "--keep", defaultValue = "3", paramLabel = "K", description = "Checkpoints kept (0: all). Default: ${DEFAULT-VALUE}.")
-    int keep;
-
-    @Option(names = "--resume", paramLabel = "DIR|latest", description = "Continue from a checkpoint of --out.")
-    String resume;
+    @Mixin
+    TrainingMixin training;
 
     @Option(names = "--validation-prompt", paramLabel = "TEXT",
             description = "Prompt for validation samples (repeatable).")
     List<String> validationPrompts = new ArrayList<>();
-
-    @Option(names = "--validate-every", defaultValue = "0", paramLabel = "N",
-            description = "Steps between validation samples (0: only at the end when prompts are given).")
-    long validateEvery;
 
     @Option(names = "--validation-steps", defaultValue = "25", paramLabel = "N", description = "Denoising steps per sample. Default: ${DEFAULT-VALUE}.")
     int validationSteps;
@@ -180,10 +108,6 @@ final class DistillCommand implements Callable<Integer> {
     @Option(names = "--frozen-dtype", paramLabel = "TYPE",
             description = "dtype of the teacher, VAE and text encoder: float16 (default on a GPU) or float32 (CPU).")
     String frozenDtype;
-
-    @Option(names = "--log-every", defaultValue = "10", paramLabel = "N",
-            description = "Steps between progress lines when not on a terminal. Default: ${DEFAULT-VALUE}.")
-    int logEvery;
 
     @Option(names = "--verbose", description = "Print stack traces on errors.")
     boolean verbose;
@@ -220,19 +144,14 @@ final class DistillCommand implements Callable<Integer> {
             if (variant != null && student == null) {
                 PruneSpec.resolve(variant);
             }
-            if (validateEvery > 0 && validationPrompts.isEmpty()) {
+            if (training.validateEvery > 0 && validationPrompts.isEmpty()) {
                 throw new ConfigException("--validate-every needs at least one --validation-prompt");
             }
-            TrainConfig t = TrainConfig.builder().steps(steps).batchSize(batch).gradAccum(gradAccum).lr(lr)
-                    .lrScheduler(lrScheduler).warmup(warmup).maxGradNorm(maxGradNorm)
-                    .adam(new AdamW.Config(beta1, beta2, adamEps, weightDecay))
-                    .ema(ema ? Ema.Config.defaults().withDecay(emaDecay) : null).seed(seed)
-                    .checkpointEvery(checkpointEvery).keepLast(keep).resume(resume).validateEvery(validateEvery)
-                    .logEvery(logEvery).build();
-            DistillOptions.Builder b = DistillOptions.builder(teacher, data, out).student(student).variant(variant)
+            TrainConfig t = training.config();
+            DistillOptions.Builder b = DistillOptions.builder(teacher, data.data, out).student(student).variant(variant)
                     .preset(preset).pairsFile(pairsFile).lambdas(lambdaTask, lambdaOut, lambdaFeat)
-                    .dataOptions(new DatasetOptions(captionColumn, strictData)).resolution(resolution)
-                    .centerCrop(crop != null && crop.center).randomFlip(randomFlip).cacheDir(cacheDir).train(t)
+                    .dataOptions(data.dataset()).resolution(resolution).centerCrop(data.centerCrop())
+                    .randomFlip(data.randomFlip).cacheDir(data.cache).train(t)
                     .device(device(device)).frozenDtype(dtype(frozenDtype)).validationSteps(validationSteps);
             pairs.forEach(p -> b.pair(FeaturePair.parse(p)));
             validationPrompts.forEach(b::validationPrompt);

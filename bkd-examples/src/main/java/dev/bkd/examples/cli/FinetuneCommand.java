@@ -32,7 +32,7 @@ final class FinetuneCommand implements Callable<Integer> {
     Path out;
 
     @Mixin
-    DataMixin data;
+    ModelDataMixin data;
 
     @Mixin
     TrainingMixin training;
@@ -57,7 +57,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        FinetuneOptions o = new FinetuneOptions(model, data.options(defaultResolution(model)),
+        FinetuneOptions o = new FinetuneOptions(model, data.forModel(defaultResolution(model)),
                 training.config(!validationPrompts.isEmpty()), null, out, snrGamma, proportionEmptyPrompts, validationPrompts,
                 validationSteps);
         TrainResult r;

@@ -30,7 +30,7 @@ final class TrainVaeCommand implements Callable<Integer> {
     Path out;
 
     @Mixin
-    DataMixin data;
+    ModelDataMixin data;
 
     @Mixin
     TrainingMixin training;
@@ -49,7 +49,7 @@ final class TrainVaeCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
         AutoencoderKLConfig v = AutoencoderKLConfig.read(model.resolve("vae").resolve("config.json"));
-        VaeOptions o = new VaeOptions(model, data.options(v.sampleSize().get(0)), training.config(true), klWeight, out,
+        VaeOptions o = new VaeOptions(model, data.forModel(v.sampleSize().get(0)), training.config(true), klWeight, out,
                 calibrationImages);
         TrainResult r;
         try (VaeTrainer t = VaeTrainer.prepare(o)) {

@@ -6,8 +6,8 @@ import dev.bkd.train.optim.Ema;
 import picocli.CommandLine.Option;
 
 /**
- * The training-loop options of bkd's trainers as a picocli mixin, with the names and defaults' meaning of
- * {@code bkd distill} (which declares the same flags itself).
+ * The training-loop options of bkd's trainers (distill, finetune, train-vae) as a picocli mixin. A command whose
+ * default differs supplies it with a default-value provider ({@code bkd distill}: {@code --lr 5e-5}).
  */
 final class TrainingMixin {
     @Option(names = "--steps", defaultValue = "1000", paramLabel = "N", description = "Optimizer steps. Default: ${DEFAULT-VALUE}.")
@@ -73,14 +73,22 @@ final class TrainingMixin {
             description = "Steps between progress lines when not on a terminal. Default: ${DEFAULT-VALUE}.")
     int logEvery;
 
+    /** The loop config with --validate-every as given (0: validation, when there is any, runs once at the end). */
+    TrainConfig config() {
+        return builder().validateEvery(validateEvery).build();
+    }
+
     /** The loop config; without --validate-every, validation (when there is any) runs once at the end. */
     TrainConfig config(boolean validating) {
         long every = validateEvery > 0 ? validateEvery : validating ? steps : 0;
+        return builder().validateEvery(every).build();
+    }
+
+    private TrainConfig.Builder builder() {
         return TrainConfig.builder().steps(steps).batchSize(batch).gradAccum(gradAccum).lr(lr)
                 .lrScheduler(lrScheduler).warmup(warmup).maxGradNorm(maxGradNorm)
                 .adam(new AdamW.Config(beta1, beta2, epsilon, weightDecay))
                 .ema(ema ? Ema.Config.defaults().withDecay(emaDecay) : null).seed(seed)
-                .checkpointEvery(checkpointEvery).keepLast(keep).resume(resume).validateEvery(every).logEvery(logEvery)
-                .build();
+                .checkpointEvery(checkpointEvery).keepLast(keep).resume(resume).logEvery(logEvery);
     }
 }

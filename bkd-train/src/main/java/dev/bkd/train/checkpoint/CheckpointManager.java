@@ -9,6 +9,7 @@ import dev.bkd.core.config.ConfigReader;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.safetensors.SafetensorsWriter;
 import dev.bkd.train.AtomicFiles;
+import dev.bkd.train.FileTrees;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -84,7 +85,7 @@ public final class CheckpointManager {
                 Path old = outputDir.resolve("." + PREFIX + state.step() + ".old-" + UUID.randomUUID());
                 Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                deleteTree(old);
+                FileTrees.delete(old);
             } else {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             }
@@ -229,17 +230,9 @@ public final class CheckpointManager {
         return m.matches() ? Long.parseLong(m.group(1)) : -1;
     }
 
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
-
     private static void deleteQuietly(Path root) {
         try {
-            deleteTree(root);
+            FileTrees.delete(root);
         } catch (IOException e) {
             LOG.warn("could not delete {}: {}", root, e.getMessage());
         }
