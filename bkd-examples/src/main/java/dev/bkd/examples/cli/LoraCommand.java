@@ -32,7 +32,7 @@ final class LoraCommand implements Callable<Integer> {
     Path out;
 
     @Mixin
-    DataMixin data;
+    ModelDataMixin data;
 
     @Mixin
     TrainingMixin training;
@@ -71,7 +71,7 @@ final class LoraCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        LoraOptions o = new LoraOptions(model, data.options(FinetuneCommand.defaultResolution(model)),
+        LoraOptions o = new LoraOptions(model, data.forModel(FinetuneCommand.defaultResolution(model)),
                 training.config(!validationPrompts.isEmpty()), null, out, rank, alpha == null ? rank : alpha, targets,
                 snrGamma, validationPrompts, validationSteps, trainTextEncoder, textEncoderTargets);
         TrainResult r;
