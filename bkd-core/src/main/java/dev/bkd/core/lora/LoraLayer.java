@@ -8,6 +8,7 @@ import dev.bkd.core.nn.AdaptableModule;
 import dev.bkd.core.nn.Conv2d;
 import dev.bkd.core.nn.LayerAdapter;
 import dev.bkd.core.nn.Linear;
+import dev.bkd.core.nn.Scalars;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -129,7 +130,7 @@ public final class LoraLayer implements LayerAdapter {
         NDArray out = y;
         for (LoraWeights w : adapters.values()) {
             if (!fused.contains(w.adapter()) && w.scaling() != 0) {
-                out = out.add(up(down(x, w), w).mul(w.scaling()));
+                out = out.add(Scalars.mul(up(down(x, w), w), w.scaling()));
             }
         }
         return out;
@@ -166,7 +167,7 @@ public final class LoraLayer implements LayerAdapter {
             NDArray acc = scoped(w.toType(DataType.FLOAT32, true), scope);
             for (LoraWeights a : adapters.values()) {
                 if (!fused.contains(a.adapter())) {
-                    acc = scoped(acc.add(scoped(deltaWeight(a, scope).mul(factor * a.scaling()), scope)), scope);
+                    acc = scoped(acc.add(scoped(Scalars.mul(deltaWeight(a, scope), factor * a.scaling()), scope)), scope);
                 }
             }
             merged = acc.toType(w.getDataType(), true);

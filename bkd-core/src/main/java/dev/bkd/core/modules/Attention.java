@@ -1,5 +1,6 @@
 package dev.bkd.core.modules;
 
+import dev.bkd.core.nn.Scalars;
 import static dev.bkd.core.modules.Taps.out;
 
 import ai.djl.ndarray.NDArray;
@@ -104,7 +105,7 @@ public final class Attention extends Module {
             y = y.add(residual);
         }
         if (spec.rescaleOutputFactor() != 1.0) {
-            y = y.div(spec.rescaleOutputFactor());
+            y = Scalars.div(y, spec.rescaleOutputFactor());
         }
         return out(this, y);
     }

@@ -1,5 +1,6 @@
 package dev.bkd.core.modules;
 
+import dev.bkd.core.nn.Scalars;
 import static dev.bkd.core.modules.Taps.out;
 
 import ai.djl.ndarray.NDArray;
@@ -62,7 +63,7 @@ public final class ResnetBlock2D extends Module {
         NDArray shortcut = convShortcut == null ? x : out(convShortcut, convShortcut.forward(x));
         NDArray y = shortcut.add(h);
         if (outputScaleFactor != 1.0) {
-            y = y.div(outputScaleFactor);
+            y = Scalars.div(y, outputScaleFactor);
         }
         return out(this, y);
     }

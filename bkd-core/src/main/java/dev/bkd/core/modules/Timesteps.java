@@ -5,6 +5,7 @@ import static dev.bkd.core.modules.Taps.out;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.nn.Module;
+import dev.bkd.core.nn.Scalars;
 
 /**
  * diffusers' Timesteps / get_timestep_embedding: sinusoidal features of (N,) timesteps, always float32.
@@ -38,13 +39,13 @@ public final class Timesteps extends Module {
                     + timesteps.getShape());
         }
         int half = numChannels / 2;
-        NDArray exponent = timesteps.getManager().arange(0f, (float) half, 1f, DataType.FLOAT32)
-                .mul((float) -Math.log(maxPeriod))
-                .div((float) (half - downscaleFreqShift));
+        NDArray range = timesteps.getManager().arange(0f, (float) half, 1f, DataType.FLOAT32);
+        NDArray exponent = Scalars.div(Scalars.mul(range, (float) -Math.log(maxPeriod)),
+                (float) (half - downscaleFreqShift));
         NDArray freqs = exponent.exp();
         NDArray args = timesteps.toType(DataType.FLOAT32, false).expandDims(1).mul(freqs.expandDims(0));
         if (scale != 1.0) {
-            args = args.mul((float) scale);
+            args = Scalars.mul(args, (float) scale);
         }
         NDArray sin = args.sin();
         NDArray cos = args.cos();

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.nn.Conv2d;
 import dev.bkd.core.nn.Module;
+import dev.bkd.core.nn.Scalars;
 
 /**
  * diffusers' Upsample2D with {@code use_conv=True}: nearest-neighbour x2 (or to an explicit size when the
@@ -55,6 +56,10 @@ public final class Upsample2D extends Module {
             long src = Math.min((long) Math.floor(j * scale), in - 1);
             sel[(int) (src * outSize + j)] = 1f;
         }
-        return m.create(sel, new Shape(in, outSize));
+        // copied into torch's memory: matMul keeps this operand for backward, and the forward's scope closes the
+        // Java-backed original (its buffer is then freed by the GC under the saved tensor)
+        try (NDArray javaBacked = m.create(sel, new Shape(in, outSize))) {
+            return Scalars.mul(javaBacked, 1);
+        }
     }
 }

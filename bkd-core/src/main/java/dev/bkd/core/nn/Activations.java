@@ -20,7 +20,7 @@ public final class Activations {
 
     /** CLIP's x * sigmoid(1.702 x). */
     public static NDArray quickGelu(NDArray x) {
-        return x.mul(Activation.sigmoid(x.mul(1.702f)));
+        return x.mul(Activation.sigmoid(Scalars.mul(x, 1.702f)));
     }
 
     /** Resolves a config's act_fn / hidden_act name. */

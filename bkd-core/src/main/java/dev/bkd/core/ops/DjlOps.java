@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import dev.bkd.core.nn.Scalars;
 import java.util.Arrays;
 
 /**
@@ -90,7 +91,7 @@ public final class DjlOps {
         int r = q.getShape().dimension();
         boolean whole = r0 == 0 && r1 == tq;
         NDArray qc = whole ? q : q.get(scope, rowSlice(r0, r1));
-        NDArray scores = qc.mul(scale);
+        NDArray scores = Scalars.mul(qc, scale);
         scores.attach(scope);
         scores = scores.matMul(kT);
         if (causal) {

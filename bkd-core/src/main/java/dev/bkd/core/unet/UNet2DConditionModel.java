@@ -1,5 +1,6 @@
 package dev.bkd.core.unet;
 
+import dev.bkd.core.nn.Scalars;
 import static dev.bkd.core.modules.Taps.out;
 
 import ai.djl.Device;
@@ -207,7 +208,7 @@ public final class UNet2DConditionModel extends Module implements AutoCloseable 
         long b = sample.getShape().get(0);
         NDArray x = sample;
         if (config.centerInputSample()) {
-            x = x.mul(2).sub(1);
+            x = Scalars.mul(x, 2).sub(1);
         }
         NDArray ts = timestep.getShape().dimension() == 0 ? timestep.reshape(1) : timestep;
         if (ts.size() == 1 && b != 1) {

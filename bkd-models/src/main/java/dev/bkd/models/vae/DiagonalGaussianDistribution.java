@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.modules.Scoped;
+import dev.bkd.core.nn.Scalars;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
@@ -26,8 +27,8 @@ public final class DiagonalGaussianDistribution {
         }
         long c = s.get(1) / 2;
         NDArray[] p = Scoped.keepAll(() -> {
-            NDArray lv = moments.get(":, {}:", c).clip(-30.0f, 20.0f);
-            return new NDArray[] {moments.get(":, :{}", c), lv, lv.mul(0.5f).exp(), lv.exp()};
+            NDArray lv = Scalars.clamp(moments.get(":, {}:", c), -30.0, 20.0);
+            return new NDArray[] {moments.get(":, :{}", c), lv, Scalars.mul(lv, 0.5f).exp(), lv.exp()};
         }, List::of);
         mean = p[0];
         logvar = p[1];
@@ -77,6 +78,6 @@ public final class DiagonalGaussianDistribution {
 
     /** KL divergence to the standard normal, summed over (C, H, W): one value per batch item. */
     public NDArray kl() {
-        return mean.square().add(var).sub(1.0f).sub(logvar).sum(new int[] {1, 2, 3}).mul(0.5f);
+        return Scalars.mul(mean.square().add(var).sub(1.0f).sub(logvar).sum(new int[] {1, 2, 3}), 0.5f);
     }
 }

@@ -3,6 +3,7 @@ package dev.bkd.train.distill;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.bkd.core.nn.Scalars;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,7 +70,8 @@ public final class DistillLoss {
         }
         LossWeights w = spec.weights();
         // float weights: a double scalar times a 0-d float32 loss would promote to float64
-        NDArray total = task.mul((float) w.task()).add(out.mul((float) w.out())).add(feat.mul((float) w.feat()));
+        NDArray total = Scalars.mul(task, (float) w.task()).add(Scalars.mul(out, (float) w.out()))
+                .add(Scalars.mul(feat, (float) w.feat()));
         return new Terms(total, task, out, feat, pairs);
     }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.nn.Scalars;
 import dev.bkd.core.random.Generator;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.clip.ClipTextModel;
@@ -99,7 +100,7 @@ public final class FrozenEncoders implements ImageEncoder, CaptionEncoder, AutoC
         if (shift != null && shift != 0) {
             z = z.sub((float) (double) shift);
         }
-        return z.mul((float) vae.scalingFactor());
+        return Scalars.mul(z, (float) vae.scalingFactor());
     }
 
     /** The VAE posterior of pixels (B, 3, H, W) in [-1, 1]: {@value #LATENT_MEAN} and {@value #LATENT_STD}. */

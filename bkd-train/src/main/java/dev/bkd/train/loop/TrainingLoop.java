@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.nn.Scalars;
 import dev.bkd.core.random.Generator;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.train.NonFiniteLossException;
@@ -180,7 +181,7 @@ public final class TrainingLoop {
                             double v = NonFiniteLossException.check(step + 1, e.getKey(), e.getValue().getFloat());
                             losses.merge(e.getKey(), v / k, Double::sum);
                         }
-                        gc.backward(l.total().div((float) k));                          // backward
+                        gc.backward(Scalars.div(l.total(), (float) k));                  // backward
                     }
                     images += batch.size();
                 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
+import dev.bkd.core.nn.Scalars;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.vae.AutoencoderKL;
 import dev.bkd.train.data.CaptionedDataset;
@@ -107,7 +108,7 @@ public final class VaeTrainer implements AutoCloseable {
         long[] s = x.getShape().getShape();
         int h = (int) s[2];
         int w = (int) s[3];
-        float[] d = x.add(1f).div(2f).clip(0f, 1f).toType(DataType.FLOAT32, false).toFloatArray();
+        float[] d = Scalars.clamp(Scalars.div(x.add(1f), 2f), 0, 1).toType(DataType.FLOAT32, false).toFloatArray();
         List<BufferedImage> out = new ArrayList<>();
         for (int n = 0; n < s[0]; n++) {
             BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
