@@ -61,24 +61,11 @@ class ReadmeCliTest {
         assertFalse(plan.run().isEmpty(), "the README has no runnable ./bkd commands");
         for (Command c : plan.run()) {
             long t0 = System.nanoTime();
-            Cli r = Cli.runIn(work, c.args().stream().map(a -> inWork(work, a)).toArray(String[]::new));
+            Cli r = Cli.runIn(work, c.args().toArray(String[]::new));
             System.out.printf("README line %d: %.1f s, exit %d: ./bkd %s%n", c.line(), (System.nanoTime() - t0) / 1e9,
                     r.code(), c.text());
             assertEquals(0, r.code(), "README line " + c.line() + ": ./bkd " + c.text() + "\n" + r.err() + r.out());
         }
-    }
-
-    /**
-     * A relative path to something an earlier command made (optionally with a ":SCALE" suffix), made absolute: text
-     * options such as generate's --model and --lora are read against the process's folder, not {@code work}.
-     */
-    private static String inWork(Path work, String arg) {
-        int colon = arg.lastIndexOf(':');
-        String path = colon > 0 ? arg.substring(0, colon) : arg;
-        if (arg.startsWith("-") || path.isEmpty() || Path.of(path).isAbsolute() || !Files.exists(work.resolve(path))) {
-            return arg;
-        }
-        return work.resolve(path) + (colon > 0 ? arg.substring(colon) : "");
     }
 
     /** The rules on a made-up README: bash blocks only, variables, comments, the skip list, placeholders. */

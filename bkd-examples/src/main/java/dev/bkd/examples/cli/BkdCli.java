@@ -18,6 +18,14 @@ public final class BkdCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Folder relative paths are read against; null: the process's. */
+    private Path workDir;
+
+    /** {@code text} as a path, relative ones taken against the folder the CLI runs in (see {@link #run}). */
+    Path resolve(String text) {
+        return workDir == null ? Path.of(text) : workDir.resolve(text);
+    }
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -35,14 +43,16 @@ public final class BkdCli implements Runnable {
     /**
      * As {@link #run(PrintWriter, PrintWriter, String...)} with relative path options resolved against
      * {@code workDir} instead of the process's working directory (a JVM cannot change its own), so an embedding
-     * program or test can run commands "in" a folder. Options that take a folder or a hub id as text (generate
-     * --model) still resolve a relative folder against the process's directory. Null means the process's.
+     * program or test can run commands "in" a folder; a text option naming a folder or a hub id (generate
+     * --model) is a folder when one exists there. Null means the process's.
      */
     public static int run(PrintWriter out, PrintWriter err, Path workDir, String... args) {
         // Before any DJL class loads: no telemetry, no downloads.
         System.setProperty("OPT_OUT_TRACKING", "true");
         System.setProperty("ai.djl.offline", "true");
-        CommandLine cli = new CommandLine(new BkdCli());
+        BkdCli root = new BkdCli();
+        root.workDir = workDir;
+        CommandLine cli = new CommandLine(root);
         cli.setOut(out);
         cli.setErr(err);
         if (workDir != null) {

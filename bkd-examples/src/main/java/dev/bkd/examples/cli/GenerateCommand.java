@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code bkd generate}: text to image with a diffusers pipeline folder or a cached hub model. */
@@ -48,6 +49,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @ParentCommand
+    BkdCli cli;
 
     @Option(names = "--model", required = true, paramLabel = "DIR|HUB_ID",
             description = "Pipeline folder (with model_index.json) or hub id such as runwayml/stable-diffusion-v1-5"
@@ -129,7 +133,9 @@ final class GenerateCommand implements Callable<Integer> {
                     .withDevice(device == DeviceName.gpu ? Device.gpu() : Device.cpu())
                     .withDtype(dtype == Dtype.fp16 ? DataType.FLOAT16 : DataType.FLOAT32)
                     .withVariant(variant).withScheduler(scheduler);
-            try (DiffusionPipeline pipe = DiffusionPipeline.fromPretrained(model, options)) {
+            Path folder = cli.resolve(model);
+            String source = Files.isDirectory(folder) ? folder.toString() : model; // else a hub id
+            try (DiffusionPipeline pipe = DiffusionPipeline.fromPretrained(source, options)) {
                 for (LoraSpec l : loraSpecs) {
                     LoraLoadReport report;
                     try {
@@ -204,9 +210,10 @@ final class GenerateCommand implements Callable<Integer> {
             } catch (BkdException e) {
                 throw bad(e.getMessage());
             }
+            parsed = new LoraSpec(cli.resolve(parsed.file().toString()), parsed.scale());
             if (!Files.exists(parsed.file())) {
                 int colon = l.lastIndexOf(':');
-                if (colon > 0 && Files.exists(Path.of(l.substring(0, colon)))) {
+                if (colon > 0 && Files.exists(cli.resolve(l.substring(0, colon)))) {
                     throw bad("--lora " + l + ": SCALE `" + l.substring(colon + 1) + "` after ':' is not a number"
                             + " (expected FILE:SCALE, e.g. " + l.substring(0, colon) + ":0.8)");
                 }
