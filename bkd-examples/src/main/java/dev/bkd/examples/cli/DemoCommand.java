@@ -51,7 +51,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--teacher", paramLabel = "DIR", description = "Teacher pipeline folder (default: the one shipped with bkd).")
     Path teacher;
 
-    @Option(names = "--steps", defaultValue = "300", description = "Distillation steps (default ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "600", description = "Distillation steps (default ${DEFAULT-VALUE}).")
     long steps;
 
     @Option(names = "--batch", defaultValue = "64", description = "Distillation batch (default ${DEFAULT-VALUE}).")
@@ -63,13 +63,13 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--images", defaultValue = "1200", description = "Training images drawn (default ${DEFAULT-VALUE}).")
     int images;
 
-    @Option(names = "--seeds", defaultValue = "4", description = "Seeds per evaluation prompt (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seeds", defaultValue = DemoEval.SEEDS, description = "Seeds per evaluation prompt (default ${DEFAULT-VALUE}).")
     int seeds;
 
-    @Option(names = "--sample-steps", defaultValue = "20", description = "Denoising steps per picture (default ${DEFAULT-VALUE}).")
+    @Option(names = "--sample-steps", defaultValue = DemoEval.SAMPLE_STEPS, description = "Denoising steps per picture (default ${DEFAULT-VALUE}).")
     int sampleSteps;
 
-    @Option(names = "--guidance", defaultValue = "4.0", description = "Classifier-free guidance (default ${DEFAULT-VALUE}).")
+    @Option(names = "--guidance", defaultValue = DemoEval.GUIDANCE, description = "Classifier-free guidance (default ${DEFAULT-VALUE}).")
     double guidance;
 
     @Option(names = "--quick", description = "A smoke run in well under a minute (few images, steps and seeds; numbers are meaningless).")

@@ -25,13 +25,13 @@ final class DemoScoreCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Pipeline folder.")
     Path model;
 
-    @Option(names = "--seeds", defaultValue = "4", description = "Seeds per prompt (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seeds", defaultValue = DemoEval.SEEDS, description = "Seeds per prompt (default ${DEFAULT-VALUE}).")
     int seeds;
 
-    @Option(names = "--sample-steps", defaultValue = "20", description = "Denoising steps (default ${DEFAULT-VALUE}).")
+    @Option(names = "--sample-steps", defaultValue = DemoEval.SAMPLE_STEPS, description = "Denoising steps (default ${DEFAULT-VALUE}).")
     int sampleSteps;
 
-    @Option(names = "--guidance", defaultValue = "4.0", description = "Classifier-free guidance (default ${DEFAULT-VALUE}).")
+    @Option(names = "--guidance", defaultValue = DemoEval.GUIDANCE, description = "Classifier-free guidance (default ${DEFAULT-VALUE}).")
     double guidance;
 
     @Option(names = "--grid", paramLabel = "FILE", description = "Also write the pictures as a PNG grid.")
