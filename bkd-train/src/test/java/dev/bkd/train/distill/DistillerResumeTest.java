@@ -2,12 +2,8 @@ package dev.bkd.train.distill;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import dev.bkd.core.testing.RefData;
-import dev.bkd.core.unet.UNet2DConditionModel;
-import dev.bkd.core.weights.StateDict;
-import dev.bkd.core.weights.StateDicts;
+import dev.bkd.train.TrainAsserts;
 import dev.bkd.train.shapes.ShapesDataset;
 import dev.bkd.train.log.StepMetrics;
 import dev.bkd.train.loop.StepListener;
@@ -69,7 +65,7 @@ class DistillerResumeTest {
             worst = Math.max(worst, worstDiff(straight.get(i), first.get(i)));
             worst = Math.max(worst, worstDiff(straight.get(i + 3), resumed.get(i)));
         }
-        double weights = maxWeightDiff(tmp.resolve("a/unet"), tmp.resolve("b/unet"));
+        double weights = TrainAsserts.maxUNetWeightDiff(tmp.resolve("a/unet"), tmp.resolve("b/unet"));
         System.out.printf("resume: worst loss difference %.3g, final (EMA) UNet weights differ by %.3g%n", worst, weights);
         assertTrue(worst <= 1e-6, "losses differ by " + worst);
         assertTrue(weights <= 1e-6, "final weights differ by " + weights);
@@ -86,19 +82,5 @@ class DistillerResumeTest {
             w = Math.max(w, Math.abs(e.getValue() - y.losses().get(e.getKey())));
         }
         return w;
-    }
-
-    static double maxWeightDiff(Path a, Path b) {
-        double worst = 0;
-        try (NDManager m = NDManager.newBaseManager();
-             StateDict x = StateDicts.open(a.resolve(UNet2DConditionModel.WEIGHTS_NAME));
-             StateDict y = StateDicts.open(b.resolve(UNet2DConditionModel.WEIGHTS_NAME))) {
-            assertEquals(x.keys(), y.keys());
-            for (String k : x.keys()) {
-                NDArray d = x.load(k, m).sub(y.load(k, m)).abs().max();
-                worst = Math.max(worst, d.getFloat());
-            }
-        }
-        return worst;
     }
 }

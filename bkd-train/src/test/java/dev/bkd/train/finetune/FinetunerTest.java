@@ -1,14 +1,12 @@
 package dev.bkd.train.finetune;
 
+import static dev.bkd.train.TrainAsserts.assertSameStep;
 import static org.junit.jupiter.api.Assertions.*;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.core.unet.UNet2DConditionModel;
-import dev.bkd.core.weights.StateDict;
-import dev.bkd.core.weights.StateDicts;
+import dev.bkd.train.TrainAsserts;
 import dev.bkd.train.log.StepMetrics;
 import dev.bkd.train.loop.DataOptions;
 import dev.bkd.train.loop.StepListener;
@@ -82,11 +80,11 @@ class FinetunerTest {
         assertTrue(c.completed());
         assertEquals(List.of(4L, 5L, 6L), resumed.stream().map(StepMetrics::step).toList());
         for (int i = 0; i < 3; i++) {
-            assertSame(straight.get(i), first.get(i));
-            assertSame(straight.get(i + 3), resumed.get(i));
+            assertSameStep(straight.get(i), first.get(i));
+            assertSameStep(straight.get(i + 3), resumed.get(i));
         }
         assertEquals(Map.of("loss", 0.0, "mse", 0.0).keySet(), straight.get(0).losses().keySet());
-        assertTrue(maxWeightDiff(tmp.resolve("a/unet"), tmp.resolve("b/unet")) <= 1e-6);
+        assertTrue(TrainAsserts.maxUNetWeightDiff(tmp.resolve("a/unet"), tmp.resolve("b/unet")) <= 1e-6);
         try (var pngs = Files.list(tmp.resolve("b/samples/step-6"))) {
             assertEquals(1, pngs.count(), "one validation sample per prompt, as distillation draws them");
         }
@@ -105,27 +103,5 @@ class FinetunerTest {
                 () -> Finetuner.prepare(new FinetuneOptions(tmp, new DataOptions(data, null, 32, false, false, null), t,
                         null, tmp.resolve("x"), null, 0, List.of(), 2)));
         assertTrue(e.getMessage().contains("pipeline folder"), e.getMessage());
-    }
-
-    private static void assertSame(StepMetrics x, StepMetrics y) {
-        assertEquals(x.step(), y.step());
-        assertEquals(x.gradNorm(), y.gradNorm(), 1e-6);
-        for (Map.Entry<String, Double> e : x.losses().entrySet()) {
-            assertEquals(e.getValue(), y.losses().get(e.getKey()), 1e-6, e.getKey() + " at step " + x.step());
-        }
-    }
-
-    static double maxWeightDiff(Path a, Path b) {
-        double worst = 0;
-        try (NDManager m = NDManager.newBaseManager();
-             StateDict x = StateDicts.open(a.resolve(UNet2DConditionModel.WEIGHTS_NAME));
-             StateDict y = StateDicts.open(b.resolve(UNet2DConditionModel.WEIGHTS_NAME))) {
-            assertEquals(x.keys(), y.keys());
-            for (String k : x.keys()) {
-                NDArray d = x.load(k, m).sub(y.load(k, m)).abs().max();
-                worst = Math.max(worst, d.getFloat());
-            }
-        }
-        return worst;
     }
 }

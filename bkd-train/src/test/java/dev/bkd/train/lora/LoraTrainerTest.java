@@ -1,5 +1,6 @@
 package dev.bkd.train.lora;
 
+import static dev.bkd.train.TrainAsserts.assertSameStep;
 import static org.junit.jupiter.api.Assertions.*;
 
 import ai.djl.ndarray.NDArray;
@@ -10,7 +11,6 @@ import dev.bkd.core.lora.LoraAdapter;
 import dev.bkd.core.lora.LoraFiles;
 import dev.bkd.core.random.Generator;
 import dev.bkd.core.testing.RefData;
-import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.StateDicts;
 import dev.bkd.core.weights.Weights;
@@ -233,8 +233,8 @@ class LoraTrainerTest {
         assertTrue(c.completed());
         assertEquals(List.of(3L, 4L), resumed.stream().map(StepMetrics::step).toList());
         for (int i = 0; i < 2; i++) {
-            assertSame(straight.get(i), first.get(i));
-            assertSame(straight.get(i + 2), resumed.get(i));
+            assertSameStep(straight.get(i), first.get(i));
+            assertSameStep(straight.get(i + 2), resumed.get(i));
         }
         try (NDManager m = NDManager.newBaseManager();
              StateDict x = StateDicts.open(LoraTrainer.weightsFile(tmp.resolve("a")));
@@ -277,13 +277,5 @@ class LoraTrainerTest {
         Map<String, byte[]> out = new LinkedHashMap<>();
         tensors.forEach((k, v) -> out.put(k, v.toByteArray()));
         return out;
-    }
-
-    private static void assertSame(StepMetrics x, StepMetrics y) {
-        assertEquals(x.step(), y.step());
-        assertEquals(x.gradNorm(), y.gradNorm(), 1e-6);
-        for (Map.Entry<String, Double> e : x.losses().entrySet()) {
-            assertEquals(e.getValue(), y.losses().get(e.getKey()), 1e-6, e.getKey() + " at step " + x.step());
-        }
     }
 }
