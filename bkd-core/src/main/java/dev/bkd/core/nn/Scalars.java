@@ -10,9 +10,9 @@ import ai.djl.ndarray.types.Shape;
  * Array-by-number arithmetic that is safe under autograd. DJL's {@code mul(Number)}, {@code div(Number)} (and
  * the other Number overloads) wrap the number in a tensor that aliases a Java direct buffer and close it right
  * after the op. Autograd keeps that tensor for the backward pass, so once the GC frees the buffer the backward
- * reads freed memory: wrong gradients, only after a GC, differently each run. ({@code duplicate()} and
- * {@code toType(t, true)} do not help: DJL copies through, or aliases, Java memory.) Here the scalar lives in
- * memory torch allocated. Like DJL's, it is float32 (float64 for a float64 {@code x}), so results are
+ * reads freed memory: wrong gradients, only after a GC, differently each run. (DJL's {@code toType(t, true)}
+ * to the same type aliases instead of copying, and {@code duplicate()} goes through a Java buffer, so neither
+ * helps.) Here the scalar lives in memory torch allocated. Like DJL's, it is float32 (float64 for a float64 {@code x}), so results are
  * bit-for-bit what the Number overloads give when they work.
  */
 public final class Scalars {

@@ -23,6 +23,24 @@ class ScalarsTest {
         assertArrayEquals(ones, gradAfterGc(x -> Scalars.mul(x, 1.0)), 0f);
     }
 
+    @Test
+    void clampMatchesTorchClampIncludingItsGradientAtTheBounds() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.create(new float[] {-2f, -1f, 0f, 0.5f, 1f, 2f});
+            x.setRequiresGradient(true);
+            NDArray y;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                y = Scalars.clamp(x, -1, 1);
+                NDArray loss = y.sum();
+                DirectMemoryChurn.run();
+                gc.backward(loss);
+            }
+            assertArrayEquals(new float[] {-1f, -1f, 0f, 0.5f, 1f, 1f}, y.toFloatArray(), 0f);
+            // torch.clamp passes the gradient where lo <= x <= hi, bounds included
+            assertArrayEquals(new float[] {0f, 1f, 1f, 1f, 1f, 0f}, x.getGradient().toFloatArray(), 0f);
+        }
+    }
+
     private static float[] gradAfterGc(UnaryOperator<NDArray> op) {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.create(new float[] {1f, 2f, 3f, 4f});
