@@ -95,12 +95,8 @@ final class DistillCommand implements Callable<Integer> {
     @Mixin
     TrainingMixin training;
 
-    @Option(names = "--validation-prompt", paramLabel = "TEXT",
-            description = "Prompt for validation samples (repeatable).")
-    List<String> validationPrompts = new ArrayList<>();
-
-    @Option(names = "--validation-steps", defaultValue = "25", paramLabel = "N", description = "Denoising steps per sample. Default: ${DEFAULT-VALUE}.")
-    int validationSteps;
+    @Mixin
+    ValidationMixin validation;
 
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, gpu or gpu:N. Default: ${DEFAULT-VALUE}.")
     String device;
@@ -144,7 +140,7 @@ final class DistillCommand implements Callable<Integer> {
             if (variant != null && student == null) {
                 PruneSpec.resolve(variant);
             }
-            if (training.validateEvery > 0 && validationPrompts.isEmpty()) {
+            if (training.validateEvery > 0 && !validation.any()) {
                 throw new ConfigException("--validate-every needs at least one --validation-prompt");
             }
             TrainConfig t = training.config();
@@ -152,9 +148,9 @@ final class DistillCommand implements Callable<Integer> {
                     .preset(preset).pairsFile(pairsFile).lambdas(lambdaTask, lambdaOut, lambdaFeat)
                     .dataOptions(data.dataset()).resolution(resolution).centerCrop(data.centerCrop())
                     .randomFlip(data.randomFlip).cacheDir(data.cache).train(t)
-                    .device(device(device)).frozenDtype(dtype(frozenDtype)).validationSteps(validationSteps);
+                    .device(device(device)).frozenDtype(dtype(frozenDtype)).validationSteps(validation.steps);
             pairs.forEach(p -> b.pair(FeaturePair.parse(p)));
-            validationPrompts.forEach(b::validationPrompt);
+            validation.prompts.forEach(b::validationPrompt);
             return b.build();
         } catch (BkdException | IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);

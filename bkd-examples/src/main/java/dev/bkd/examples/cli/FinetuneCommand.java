@@ -7,7 +7,6 @@ import dev.bkd.train.finetune.Finetuner;
 import dev.bkd.train.loop.TrainResult;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,6 +36,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     TrainingMixin training;
 
+    @Mixin
+    ValidationMixin validation;
+
     @Option(names = "--snr-gamma", paramLabel = "GAMMA", description = "Min-SNR loss weighting with this gamma (5 is usual).")
     Double snrGamma;
 
@@ -45,12 +47,6 @@ final class FinetuneCommand implements Callable<Integer> {
                 + " unconditional model to work with (diffusers' --proportion_empty_prompts). Default: ${DEFAULT-VALUE}.")
     double proportionEmptyPrompts;
 
-    @Option(names = "--validation-prompt", paramLabel = "TEXT", description = "Prompt for validation samples (repeatable).")
-    List<String> validationPrompts = List.of();
-
-    @Option(names = "--validation-steps", defaultValue = "25", paramLabel = "N", description = "Denoising steps per sample. Default: ${DEFAULT-VALUE}.")
-    int validationSteps;
-
     @Option(names = "--verbose", description = "Print stack traces on errors.")
     boolean verbose;
 
@@ -58,8 +54,8 @@ final class FinetuneCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
         FinetuneOptions o = new FinetuneOptions(model, data.forModel(defaultResolution(model)),
-                training.config(!validationPrompts.isEmpty()), null, out, snrGamma, proportionEmptyPrompts, validationPrompts,
-                validationSteps);
+                training.config(validation.any()), null, out, snrGamma, proportionEmptyPrompts,
+                validation.prompts, validation.steps);
         TrainResult r;
         try (Finetuner f = Finetuner.prepare(o)) {
             r = f.run();

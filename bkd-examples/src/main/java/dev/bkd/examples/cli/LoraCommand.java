@@ -37,6 +37,9 @@ final class LoraCommand implements Callable<Integer> {
     @Mixin
     TrainingMixin training;
 
+    @Mixin
+    ValidationMixin validation;
+
     @Option(names = "--rank", defaultValue = "4", paramLabel = "R", description = "LoRA rank. Default: ${DEFAULT-VALUE}.")
     int rank;
 
@@ -59,12 +62,6 @@ final class LoraCommand implements Callable<Integer> {
     @Option(names = "--snr-gamma", paramLabel = "GAMMA", description = "Min-SNR loss weighting with this gamma (5 is usual).")
     Double snrGamma;
 
-    @Option(names = "--validation-prompt", paramLabel = "TEXT", description = "Prompt for validation samples (repeatable).")
-    List<String> validationPrompts = List.of();
-
-    @Option(names = "--validation-steps", defaultValue = "25", paramLabel = "N", description = "Denoising steps per sample. Default: ${DEFAULT-VALUE}.")
-    int validationSteps;
-
     @Option(names = "--verbose", description = "Print stack traces on errors.")
     boolean verbose;
 
@@ -72,8 +69,8 @@ final class LoraCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
         LoraOptions o = new LoraOptions(model, data.forModel(FinetuneCommand.defaultResolution(model)),
-                training.config(!validationPrompts.isEmpty()), null, out, rank, alpha == null ? rank : alpha, targets,
-                snrGamma, validationPrompts, validationSteps, trainTextEncoder, textEncoderTargets);
+                training.config(validation.any()), null, out, rank, alpha == null ? rank : alpha, targets,
+                snrGamma, validation.prompts, validation.steps, trainTextEncoder, textEncoderTargets);
         TrainResult r;
         try (LoraTrainer t = LoraTrainer.prepare(o)) {
             r = t.run();
