@@ -12,8 +12,8 @@ import ai.djl.ndarray.types.Shape;
  * after the op. Autograd keeps that tensor for the backward pass, so once the GC frees the buffer the backward
  * reads freed memory: wrong gradients, only after a GC, differently each run. (DJL's {@code toType(t, true)}
  * to the same type aliases instead of copying, and {@code duplicate()} goes through a Java buffer, so neither
- * helps.) Here the scalar lives in memory torch allocated. Like DJL's, it is float32 (float64 for a float64 {@code x}), so results are
- * bit-for-bit what the Number overloads give when they work.
+ * helps.) Here the scalar lives in memory torch allocated. Like DJL's, it is float32 (float64 for a float64
+ * {@code x}), so results are bit-for-bit what the Number overloads give when they work.
  */
 public final class Scalars {
     private Scalars() {}
@@ -50,8 +50,11 @@ public final class Scalars {
 
     /** A 0-dim array holding exactly {@code v}, in memory torch allocated, in {@code like}'s manager and device. */
     public static NDArray scalar(NDArray like, double v) {
-        boolean wide = like.getDataType() == DataType.FLOAT64;
-        NDArray s = like.getManager().zeros(new Shape(), wide ? DataType.FLOAT64 : DataType.FLOAT32, like.getDevice());
-        return s.addi(wide ? (Number) v : (Number) (float) v); // in place, finished before DJL frees its operand
+        NDManager m = like.getManager();
+        if (like.getDataType() != DataType.FLOAT64) {
+            return m.full(new Shape(), (float) v, DataType.FLOAT32, like.getDevice()); // one torch::full, exact
+        }
+        // full takes a float: add the double in place (finished before DJL frees its operand)
+        return m.zeros(new Shape(), DataType.FLOAT64, like.getDevice()).addi(v);
     }
 }
