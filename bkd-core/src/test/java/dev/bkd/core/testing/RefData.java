@@ -49,6 +49,28 @@ public final class RefData {
                 + " (or -Dbkd.reference=DIR).");
     }
 
+    /**
+     * Another reference data set next to {@code sd-tiny} ({@code checkpoints}, {@code prompts}, {@code eval},
+     * {@code img2img}): {@code ../shared/reference/NAME}. Fails loudly, naming the folder, when it is missing.
+     */
+    public static Path dataset(String name) {
+        Path p = root().getParent().resolve(name);
+        if (!Files.isRegularFile(p.resolve("README.md"))) {
+            throw new IllegalStateException("Reference data set missing: " + p
+                    + " (expected ../shared/reference/" + name + " with its README.md next to sd-tiny)");
+        }
+        return p;
+    }
+
+    /** A file inside another reference data set, e.g. {@code file("checkpoints", "sd1/model.safetensors")}. */
+    public static Path file(String dataset, String relative) {
+        Path p = dataset(dataset).resolve(relative);
+        if (!Files.exists(p)) {
+            throw new IllegalStateException("Reference file missing: " + p);
+        }
+        return p;
+    }
+
     /** The tiny SD1.x pipeline folder ({@code models/}). */
     public static Path models() {
         return root().resolve("models");
