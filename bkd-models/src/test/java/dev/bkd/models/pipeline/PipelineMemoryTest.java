@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.BaseNDManager;
+import dev.bkd.core.io.ProcStatus;
 import dev.bkd.core.testing.RefData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -63,13 +64,13 @@ class PipelineMemoryTest {
                 for (int i = 0; i < WARMUP; i++) {
                     pipe.generate(request(i));
                 }
-                long before = rssKb();
+                long before = ProcStatus.rssKiB().orElseThrow(() -> new IllegalStateException("no VmRSS in /proc/self/status"));
                 long peak = before;
                 for (int i = 0; i < CALLS; i++) {
                     pipe.generate(request(i));
-                    peak = Math.max(peak, rssKb());
+                    peak = Math.max(peak, ProcStatus.rssKiB().orElseThrow(() -> new IllegalStateException("no VmRSS in /proc/self/status")));
                 }
-                long after = rssKb();
+                long after = ProcStatus.rssKiB().orElseThrow(() -> new IllegalStateException("no VmRSS in /proc/self/status"));
                 System.out.printf("arrays %d -> %d, rss %d kB -> %d kB, peak %d kB%n", arrays,
                         weights.getManagedArrays().size(), before, after, peak);
             }
@@ -78,20 +79,6 @@ class PipelineMemoryTest {
         private static GenerationRequest request(int i) {
             return GenerationRequest.builder("a red circle").steps(3).seed((long) i).scheduler("euler-a")
                     .outputs(OutputType.IMAGES, OutputType.ARRAY, OutputType.LATENTS).build();
-        }
-
-        private static long rssKb() {
-            try {
-                List<String> lines = Files.readAllLines(Path.of("/proc/self/status"));
-                for (String line : lines) {
-                    if (line.startsWith("VmRSS:")) {
-                        return Long.parseLong(line.replaceAll("\\D+", ""));
-                    }
-                }
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot read /proc/self/status", e);
-            }
-            throw new IllegalStateException("no VmRSS in /proc/self/status");
         }
     }
 }
