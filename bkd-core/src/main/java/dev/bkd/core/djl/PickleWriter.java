@@ -1,4 +1,4 @@
-package dev.bkd.core.ops;
+package dev.bkd.core.djl;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.bkd.core.ops;
+package dev.bkd.core.djl;
 
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
@@ -16,11 +16,11 @@ import java.lang.reflect.Method;
  * inference API), so training could not backpropagate through it; the native entry point under it
  * takes an is-train flag and is reached here by reflection (DJL 0.36 internals).
  */
-final class ModuleInvoker {
+public final class ModuleInvoker {
     private static final MethodHandle RUN; // (long module, String method, long[] args, boolean train, boolean stream) -> long
     private static final MethodHandle IVALUE; // (long handle) -> IValue
     /** Why the bridge is unusable with this DJL version, or null. */
-    static final String FAILURE;
+    public static final String FAILURE;
 
     static {
         MethodHandle run = null;
@@ -52,7 +52,7 @@ final class ModuleInvoker {
      * Calls {@code module.method(args)} and returns its tensor result attached to {@code out}. Arguments
      * may be {@link PtNDArray}, Long/Integer (TorchScript int), Double/Float (float) or Boolean (bool).
      */
-    static PtNDArray call(PtSymbolBlock module, String method, PtNDManager out, Object... args) {
+    public static PtNDArray call(PtSymbolBlock module, String method, PtNDManager out, Object... args) {
         if (FAILURE != null) {
             throw new IllegalStateException(FAILURE);
         }

@@ -1,4 +1,4 @@
-package dev.bkd.core.ops;
+package dev.bkd.core.djl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

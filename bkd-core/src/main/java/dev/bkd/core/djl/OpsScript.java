@@ -1,4 +1,4 @@
-package dev.bkd.core.ops;
+package dev.bkd.core.djl;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,20 +8,20 @@ import java.util.List;
  * (groups, eps, scale, is_causal) are method arguments, so one compiled method serves every layer;
  * optional tensors get one method per present/absent combination because DJL cannot pass None.
  */
-final class OpsScript {
-    static final String CLASS = "Ops";
-    static final String SDPA = "sdpa";
-    static final String SDPA_MASK = "sdpa_mask";
-    static final String SDPA_MASK_CAUSAL = "sdpa_mask_causal";
+public final class OpsScript {
+    public static final String CLASS = "Ops";
+    public static final String SDPA = "sdpa";
+    public static final String SDPA_MASK = "sdpa_mask";
+    public static final String SDPA_MASK_CAUSAL = "sdpa_mask_causal";
 
     private OpsScript() {}
 
     /** Name of the group_norm method taking (x, groups[, weight][, bias], eps); there is none for bias only. */
-    static String groupNormMethod(boolean weight, boolean bias) {
+    public static String groupNormMethod(boolean weight, boolean bias) {
         return "group_norm" + (weight ? "_w" : "") + (bias ? "_b" : "");
     }
 
-    static String source() {
+    public static String source() {
         StringBuilder s = new StringBuilder();
         s.append("class ").append(CLASS).append("(Module):\n")
                 .append("  __parameters__ = []\n")

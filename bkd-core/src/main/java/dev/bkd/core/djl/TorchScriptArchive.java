@@ -1,4 +1,4 @@
-package dev.bkd.core.ops;
+package dev.bkd.core.djl;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,7 +16,7 @@ import java.util.zip.ZipOutputStream;
  * pickled module instance: a {@code __torch__.CLASS} object whose only attribute is {@code training}),
  * {@code ARCHIVE/constants.pkl} (an empty tuple), {@code ARCHIVE/version} and {@code ARCHIVE/byteorder}.
  */
-final class TorchScriptArchive {
+public final class TorchScriptArchive {
     /** File-format version torch.jit.save writes when no operator needs an upgrader. */
     static final String FORMAT_VERSION = "3";
 
@@ -28,7 +28,7 @@ final class TorchScriptArchive {
      * @param source TorchScript source of {@code class className(Module)}; it must declare
      *     {@code training : bool} and no other attribute
      */
-    static byte[] write(String archive, String className, String source) {
+    public static byte[] write(String archive, String className, String source) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
             // libtorch takes the archive name from the first entry's folder
