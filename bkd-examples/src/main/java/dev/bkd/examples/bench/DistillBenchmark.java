@@ -1,7 +1,7 @@
 package dev.bkd.examples.bench;
 
+import dev.bkd.core.io.FileTrees;
 import dev.bkd.core.io.ProcStatus;
-import dev.bkd.train.FileTrees;
 import dev.bkd.train.distill.DistillLoss;
 import dev.bkd.train.distill.DistillOptions;
 import dev.bkd.train.distill.Distiller;

@@ -64,13 +64,13 @@ class PipelineMemoryTest {
                 for (int i = 0; i < WARMUP; i++) {
                     pipe.generate(request(i));
                 }
-                long before = ProcStatus.rssKiB().orElseThrow(() -> new IllegalStateException("no VmRSS in /proc/self/status"));
+                long before = rssKb();
                 long peak = before;
                 for (int i = 0; i < CALLS; i++) {
                     pipe.generate(request(i));
-                    peak = Math.max(peak, ProcStatus.rssKiB().orElseThrow(() -> new IllegalStateException("no VmRSS in /proc/self/status")));
+                    peak = Math.max(peak, rssKb());
                 }
-                long after = ProcStatus.rssKiB().orElseThrow(() -> new IllegalStateException("no VmRSS in /proc/self/status"));
+                long after = rssKb();
                 System.out.printf("arrays %d -> %d, rss %d kB -> %d kB, peak %d kB%n", arrays,
                         weights.getManagedArrays().size(), before, after, peak);
             }
@@ -79,6 +79,10 @@ class PipelineMemoryTest {
         private static GenerationRequest request(int i) {
             return GenerationRequest.builder("a red circle").steps(3).seed((long) i).scheduler("euler-a")
                     .outputs(OutputType.IMAGES, OutputType.ARRAY, OutputType.LATENTS).build();
+        }
+
+        private static long rssKb() {
+            return ProcStatus.rssKiB().orElseThrow(() -> new IllegalStateException("no VmRSS in /proc/self/status"));
         }
     }
 }
