@@ -16,6 +16,7 @@ import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.lora.LoraLoader;
 import dev.bkd.core.random.Generator;
 import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.core.weights.Finite;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.clip.ClipTextModel;
 import dev.bkd.models.clip.ClipTextOutput;
@@ -386,6 +387,7 @@ public final class DiffusionPipeline implements AutoCloseable {
             List<BufferedImage> images = List.of();
             if (req.outputs().contains(OutputType.IMAGES) || req.outputs().contains(OutputType.ARRAY)) {
                 checkCancel(req, "before decoding");
+                NonFiniteLatents.check(latents, Map.of("unet", unet, "text_encoder", textEncoder), req);
                 image = decode(latents);
                 images = req.outputs().contains(OutputType.IMAGES) ? Images.toBufferedImages(image) : List.of();
                 image = req.outputs().contains(OutputType.ARRAY) ? image : null;
@@ -487,6 +489,10 @@ public final class DiffusionPipeline implements AutoCloseable {
             return generator.randn(call, shape);
         }
         NDArray l = copyIn(req.latents(), call, "latents", DataType.FLOAT32);
+        long bad = Finite.countNonFinite(l);
+        if (bad > 0) {
+            throw new GenerationRequestException("latents", "holds " + bad + " NaN/Inf values; initial noise must be finite");
+        }
         if (!l.getShape().equals(shape)) {
             throw new GenerationRequestException("latents", "has shape " + l.getShape() + "; this request needs "
                     + shape + " (prompts x images per prompt, latent channels, height/" + vaeScaleFactor()

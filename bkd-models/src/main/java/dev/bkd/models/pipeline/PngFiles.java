@@ -1,6 +1,7 @@
 package dev.bkd.models.pipeline;
 
 import dev.bkd.core.BkdException;
+import dev.bkd.core.io.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -38,9 +39,17 @@ public final class PngFiles {
                 out.write(textChunk(e.getKey(), e.getValue()));
             }
             out.write(plain, SIGNATURE_AND_IHDR, plain.length - SIGNATURE_AND_IHDR);
-            Files.write(file, out.toByteArray());
+            // via a temp file and a rename: a failed or killed write (full disk) leaves no truncated PNG that
+            // later numbering would keep
+            byte[] bytes = out.toByteArray();
+            AtomicFiles.replace(file, ch -> {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            });
         } catch (IOException e) {
-            throw new BkdException(file + ": cannot write the PNG: " + e.getMessage(), e);
+            throw new BkdException(file + ": cannot write the PNG: " + AtomicFiles.describe(e), e);
         }
     }
 
