@@ -7,7 +7,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.zip.CRC32;
@@ -24,14 +23,35 @@ public final class PngFiles {
 
     /** Writes {@code image} to {@code file} with {@code text} (keyword -> value) chunks. */
     public static void write(BufferedImage image, Path file, Map<String, String> text) {
+        byte[] bytes = encode(image, text, file.toString());
+        try {
+            // via a temp file and a rename: a failed or killed write (full disk) leaves no truncated PNG that
+            // later numbering would keep
+            AtomicFiles.replace(file, ch -> {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            });
+        } catch (IOException e) {
+            throw new BkdException(file + ": cannot write the PNG: " + AtomicFiles.describe(e), e);
+        }
+    }
+
+    /** The PNG bytes of {@code image} with {@code text} chunks (what {@link #write} stores; the server sends them). */
+    public static byte[] encode(BufferedImage image, Map<String, String> text) {
+        return encode(image, text, "PNG");
+    }
+
+    private static byte[] encode(BufferedImage image, Map<String, String> text, String what) {
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         try {
             if (!ImageIO.write(image, "png", png)) {
-                throw new BkdException(file + ": no PNG writer in this JVM");
+                throw new BkdException(what + ": no PNG writer in this JVM");
             }
             byte[] plain = png.toByteArray();
             if (!new String(plain, 12, 4, StandardCharsets.US_ASCII).equals("IHDR")) {
-                throw new BkdException(file + ": the JVM's PNG writer did not start with IHDR");
+                throw new BkdException(what + ": the JVM's PNG writer did not start with IHDR");
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream(plain.length + 1024);
             out.write(plain, 0, SIGNATURE_AND_IHDR);
@@ -39,17 +59,9 @@ public final class PngFiles {
                 out.write(textChunk(e.getKey(), e.getValue()));
             }
             out.write(plain, SIGNATURE_AND_IHDR, plain.length - SIGNATURE_AND_IHDR);
-            // via a temp file and a rename: a failed or killed write (full disk) leaves no truncated PNG that
-            // later numbering would keep
-            byte[] bytes = out.toByteArray();
-            AtomicFiles.replace(file, ch -> {
-                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) {
-                    ch.write(b);
-                }
-            });
+            return out.toByteArray();
         } catch (IOException e) {
-            throw new BkdException(file + ": cannot write the PNG: " + AtomicFiles.describe(e), e);
+            throw new BkdException(what + ": cannot encode the PNG: " + e.getMessage(), e);
         }
     }
 
