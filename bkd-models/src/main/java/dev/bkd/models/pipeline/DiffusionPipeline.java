@@ -10,6 +10,8 @@ import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.random.Generator;
 import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.core.weights.Finite;
+import dev.bkd.core.weights.Weights;
 import dev.bkd.models.clip.ClipTextModel;
 import dev.bkd.models.clip.ClipTextOutput;
 import dev.bkd.models.schedulers.Scheduler;
@@ -20,6 +22,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -277,6 +280,7 @@ public final class DiffusionPipeline implements AutoCloseable {
             List<BufferedImage> images = List.of();
             if (req.outputs().contains(OutputType.IMAGES) || req.outputs().contains(OutputType.ARRAY)) {
                 checkCancel(req, "before decoding");
+                NonFiniteLatents.check(latents, Map.of("unet", unet, "text_encoder", textEncoder), req);
                 image = decode(latents);
                 images = req.outputs().contains(OutputType.IMAGES) ? Images.toBufferedImages(image) : List.of();
                 image = req.outputs().contains(OutputType.ARRAY) ? image : null;
@@ -378,6 +382,10 @@ public final class DiffusionPipeline implements AutoCloseable {
             return generator.randn(call, shape);
         }
         NDArray l = copyIn(req.latents(), call, "latents", DataType.FLOAT32);
+        long bad = Finite.countNonFinite(l);
+        if (bad > 0) {
+            throw new GenerationRequestException("latents", "holds " + bad + " NaN/Inf values; initial noise must be finite");
+        }
         if (!l.getShape().equals(shape)) {
             throw new GenerationRequestException("latents", "has shape " + l.getShape() + "; this request needs "
                     + shape + " (prompts x images per prompt, latent channels, height/" + vaeScaleFactor()
