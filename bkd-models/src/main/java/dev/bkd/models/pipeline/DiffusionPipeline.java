@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.config.AutoencoderKLConfig;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.ModelIndex;
 import dev.bkd.core.config.SchedulerConfig;
@@ -100,6 +101,9 @@ public final class DiffusionPipeline implements AutoCloseable {
     /** As {@link #fromPretrained(String, PipelineOptions)}, looking up hub ids in {@code cache}. */
     public static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options, HubCache cache) {
         Path local = Path.of(folderOrHubId);
+        if (SingleFileImport.isSingleFile(local)) {
+            return fromSingleFile(local, options, cache);
+        }
         if (Files.isDirectory(local)) {
             return load(local, options, local.toAbsolutePath().normalize().getFileName().toString());
         }
@@ -121,6 +125,31 @@ public final class DiffusionPipeline implements AutoCloseable {
         return load(folder, options, folder.toAbsolutePath().normalize().getFileName().toString());
     }
 
+    /**
+     * A single-file checkpoint in the original LDM / A1111 layout ({@code .safetensors}, or {@code .ckpt} read
+     * weights-only), like diffusers' {@code from_single_file}; see {@link SingleFileOptions} for configs,
+     * prediction type and EMA weights.
+     */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options) {
+        return fromSingleFile(file, options, HubCache.fromEnvironment());
+    }
+
+    /** As {@link #fromSingleFile(Path, PipelineOptions)}, inferred configs looked up in {@code cache}. */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
+        NDManager manager = NDManager.newBaseManager(options.device());
+        try {
+            SingleFileImport.Loaded c = SingleFileImport.load(file, options, manager, cache);
+            String name = file.getFileName().toString();
+            checkCompatible(file, c.textEncoder(), c.unet(), c.vae());
+            String schedName = probeScheduler(options.scheduler(), c.scheduler());
+            return new DiffusionPipeline(manager, c.tokenizer(), c.textEncoder(), c.unet(), c.vae(), c.scheduler(),
+                    schedName, options, name);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
     private static DiffusionPipeline load(Path folder, PipelineOptions options, String modelName) {
         ModelIndex index = readIndex(folder);
         if (options.device().isGpu() && Engine.getInstance().getGpuCount() == 0) {
@@ -139,7 +168,10 @@ public final class DiffusionPipeline implements AutoCloseable {
                     manager, load);
             UNet2DConditionModel unet = UNet2DConditionModel.fromPretrained(folder.resolve("unet"), manager,
                     new UNet2DConditionModel.Options(options.device(), options.dtype(), options.variant()));
-            AutoencoderKL vae = AutoencoderKL.fromPretrained(folder.resolve("vae"), options.variant(), manager, load);
+            AutoencoderKL vae = options.vae() == null
+                    ? AutoencoderKL.fromPretrained(folder.resolve("vae"), options.variant(), manager, load)
+                    : SingleFileImport.loadVae(options.vae(), AutoencoderKLConfig.read(folder.resolve("vae/config.json")),
+                            manager, load);
             checkCompatible(folder, textEncoder, unet, vae);
             LOG.info("loaded {} ({}, {}, {}, scheduler {})", modelName, index.className(), options.device(),
                     options.dtype(), schedName);
