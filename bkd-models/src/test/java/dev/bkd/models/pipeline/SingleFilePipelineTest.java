@@ -47,7 +47,7 @@ class SingleFilePipelineTest {
         if (Files.isDirectory(out)) {
             return out;
         }
-        Path src = ref.resolve("sd2-tiny");
+        Path src = RefData.dataset("checkpoints").resolve("sd2-tiny");
         try (Stream<Path> s = Files.walk(src)) {
             for (Path p : s.toList()) {
                 Path t = out.resolve(src.relativize(p).toString());
