@@ -98,6 +98,49 @@ public final class SingleFileImport {
         }
     }
 
+    /**
+     * Writes {@code file} as a diffusers pipeline folder into the (empty or new) folder {@code out}: weights
+     * through the key map (in {@code options.dtype()}), configs as loaded (prediction type override applied),
+     * tokenizer files and model_index.json copied from the config folder. {@code options.vae()} replaces the VAE.
+     */
+    public static Report convert(Path file, PipelineOptions options, HubCache cache, Path out) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Loaded c = load(file, options, m, cache);
+            try {
+                java.nio.file.Files.createDirectories(out);
+                copyTree(c.report().config().resolve("tokenizer"), out.resolve("tokenizer"));
+                Path index = c.report().config().resolve("model_index.json");
+                java.nio.file.Files.copy(index, out.resolve("model_index.json"));
+                java.nio.file.Files.createDirectories(out.resolve("scheduler"));
+                c.scheduler().write(out.resolve("scheduler").resolve(SchedulerConfig.FILE_NAME));
+                for (String d : new String[] {"text_encoder", "unet", "vae"}) {
+                    java.nio.file.Files.createDirectories(out.resolve(d));
+                }
+                c.textEncoder().save(out.resolve("text_encoder"));
+                c.unet().save(out.resolve("unet"));
+                c.vae().save(out.resolve("vae"));
+            } catch (java.io.IOException e) {
+                throw new SingleFileException(out + ": cannot write the converted pipeline: " + e.getMessage());
+            } finally {
+                c.tokenizer().close();
+            }
+            return c.report();
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(from)) {
+            for (Path p : s.sorted().toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.createDirectories(t);
+                } else {
+                    java.nio.file.Files.copy(p, t);
+                }
+            }
+        }
+    }
+
     private record Config(Path folder, String label) {}
 
     /** {@code --config DIR}, else the inferred architecture's reference repository from the local HF cache. */
