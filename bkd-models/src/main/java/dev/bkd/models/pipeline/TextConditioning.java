@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.models.clip.ClipTextModel;
 import dev.bkd.models.clip.ClipTextOutput;
+import dev.bkd.models.prompt.PromptException;
 import dev.bkd.models.prompt.WeightedTextEncoder;
 import dev.bkd.models.tokenizer.ClipTokenizer;
 import java.util.ArrayList;
@@ -51,12 +52,13 @@ final class TextConditioning {
     NDArray[] a1111(List<String> prompts, List<String> negatives, int clipSkip, NDManager m) {
         WeightedTextEncoder encoder = new WeightedTextEncoder(tokenizer, textEncoder, clipSkip);
         List<NDArray> all = new ArrayList<>();
-        for (String p : prompts) {
-            all.add(encoder.encode(p, m));
+        for (int i = 0; i < prompts.size(); i++) {
+            all.add(encode(encoder, prompts.get(i), prompts.size() == 1 ? "prompt" : "prompt " + i, m));
         }
         if (negatives != null) {
-            for (String p : negatives) {
-                all.add(encoder.encode(p, m));
+            for (int i = 0; i < negatives.size(); i++) {
+                all.add(encode(encoder, negatives.get(i), negatives.size() == 1 ? "negative prompt"
+                        : "negative prompt " + i, m));
             }
         }
         List<NDArray> padded = WeightedTextEncoder.padToLongest(all, encoder.encode("", m));
@@ -64,5 +66,14 @@ final class TextConditioning {
         NDArray cond = NDArrays.concat(new NDList(padded.subList(0, n)), 0);
         NDArray uncond = negatives == null ? null : NDArrays.concat(new NDList(padded.subList(n, padded.size())), 0);
         return new NDArray[] {cond, uncond};
+    }
+
+    /** One prompt; a {@link PromptException} names which prompt it is about. */
+    private static NDArray encode(WeightedTextEncoder encoder, String text, String which, NDManager m) {
+        try {
+            return encoder.encode(text, m);
+        } catch (PromptException e) {
+            throw new PromptException(which + ": " + e.getMessage());
+        }
     }
 }
