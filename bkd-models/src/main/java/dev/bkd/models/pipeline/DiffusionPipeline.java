@@ -9,13 +9,15 @@ import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.random.Generator;
+import dev.bkd.core.lora.LoraLoader;
+import dev.bkd.core.random.NoiseSource;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.Finite;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.clip.ClipTextModel;
-import dev.bkd.models.clip.ClipTextOutput;
 import dev.bkd.models.schedulers.Scheduler;
 import dev.bkd.models.schedulers.Schedulers;
+import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.tokenizer.ClipTokenizer;
 import dev.bkd.models.vae.AutoencoderKL;
 import java.awt.image.BufferedImage;
@@ -228,15 +230,7 @@ public final class DiffusionPipeline implements AutoCloseable {
     }
 
     private NDArray encode(List<String> prompts, NDManager m) {
-        long[][] rows = tokenizer.encodeBatch(prompts);
-        int len = tokenizer.modelMaxLength();
-        long[] flat = new long[rows.length * len];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, flat, i * len, len);
-        }
-        NDArray ids = m.create(flat, new Shape(rows.length, len));
-        ClipTextOutput out = textEncoder.forward(ids);
-        return out.lastHiddenState();
+        return new TextConditioning(tokenizer, textEncoder).plain(prompts, 1, m);
     }
 
     // ------------------------------------------------------------------ LoRA
@@ -291,7 +285,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         String schedName = req.scheduler() == null ? schedulerName : req.scheduler();
         try (NDManager call = manager.newSubManager();
                 Scheduler scheduler = Schedulers.create(schedName, schedulerConfig)) {
-            Generator generator = new Generator(seed);
+            NoiseSource generator = req.rng().create(seed);
             Prompts prompts = Prompts.of(req);
             int batch = prompts.count() * req.imagesPerPrompt();
             NDArray context = textContext(req, prompts, call);
@@ -314,7 +308,8 @@ public final class DiffusionPipeline implements AutoCloseable {
             for (int i = 0; i < batch; i++) {
                 int p = i / req.imagesPerPrompt();
                 params.add(new GenerationParameters(prompts.prompt(p), prompts.negative(p), req.steps(), schedName,
-                        req.guidanceScale(), seed, width, height, modelName));
+                        req.guidanceScale(), seed, width, height, modelName, req.promptSyntax().cliName(),
+                        req.clipSkip(), req.rng().infotext()));
             }
             return new GenerationResult(images, image, latentsOut, params);
         }
@@ -322,7 +317,7 @@ public final class DiffusionPipeline implements AutoCloseable {
 
     /** diffusers' denoising loop; each step's temporaries live in a sub-manager closed after the step. */
     private NDArray denoise(GenerationRequest req, Scheduler scheduler, NDArray latents, NDArray context,
-            Generator generator, NDManager call) {
+            NoiseSource generator, NDManager call) {
         boolean cfg = req.doClassifierFreeGuidance();
         float guidance = (float) req.guidanceScale();
         DataType modelType = options.dtype();
@@ -369,9 +364,13 @@ public final class DiffusionPipeline implements AutoCloseable {
     private NDArray textContext(GenerationRequest req, Prompts prompts, NDManager call) {
         int n = prompts.count();
         int crossDim = unet.config().crossAttentionDim().get(0);
+        TextConditioning text = new TextConditioning(tokenizer, textEncoder);
+        boolean a1111 = req.promptEmbeds() == null && req.promptSyntax() == PromptSyntax.A1111;
+        NDArray[] weighted = a1111 ? text.a1111(prompts.prompts(), req.doClassifierFreeGuidance()
+                && req.negativePromptEmbeds() == null ? prompts.negatives() : null, req.clipSkip(), call) : null;
         NDArray cond = req.promptEmbeds() != null
                 ? copyIn(req.promptEmbeds(), call, "promptEmbeds", options.dtype())
-                : encode(prompts.prompts(), call);
+                : a1111 ? cast(weighted[0], options.dtype()) : text.plain(prompts.prompts(), req.clipSkip(), call);
         Shape cs = cond.getShape();
         if (cs.dimension() != 3 || cs.get(0) != n || cs.get(2) != crossDim) {
             throw new GenerationRequestException("promptEmbeds", "has shape " + cs + "; expected (" + n
@@ -386,12 +385,14 @@ public final class DiffusionPipeline implements AutoCloseable {
                     throw new GenerationRequestException("negativePromptEmbeds", "has shape " + uncond.getShape()
                             + " but promptEmbeds has " + cs + "; they must match (like diffusers)");
                 }
+            } else if (a1111) {
+                uncond = cast(weighted[1], options.dtype());
             } else {
                 if (cs.get(1) != tokenizer.modelMaxLength()) {
                     throw new GenerationRequestException("negativePromptEmbeds", "is needed: promptEmbeds has "
                             + cs.get(1) + " tokens, but negative prompts encode to " + tokenizer.modelMaxLength());
                 }
-                uncond = encode(prompts.negatives(), call);
+                uncond = text.plain(prompts.negatives(), req.clipSkip(), call);
             }
             context = repeatPerImage(uncond, req.imagesPerPrompt()).concat(context, 0);
         }
@@ -402,7 +403,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         return imagesPerPrompt == 1 ? embeds : embeds.repeat(0, imagesPerPrompt);
     }
 
-    private NDArray initialLatents(GenerationRequest req, Shape shape, Generator generator, NDManager call) {
+    private NDArray initialLatents(GenerationRequest req, Shape shape, NoiseSource generator, NDManager call) {
         if (req.latents() == null) {
             return generator.randn(call, shape);
         }
