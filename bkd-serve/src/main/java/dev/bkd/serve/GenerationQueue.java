@@ -128,11 +128,15 @@ final class GenerationQueue implements AutoCloseable {
         } catch (ApiException e) {
             failed.incrementAndGet();
             job.result.completeExceptionally(e);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Errors too (a linkage error, out of memory): the client must get an answer, not wait for --timeout
             failed.incrementAndGet();
             LOG.error("generation failed", e);
             job.result.completeExceptionally(new ApiException(500, e.getClass().getSimpleName(),
                     "generation failed: " + e.getMessage()));
+            if (e instanceof Error err) {
+                throw err;
+            }
         } finally {
             running.remove(job);
             progress.end(job);
