@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.unet.UNet2DConditionModel;
-import dev.bkd.train.FileTrees;
+import dev.bkd.core.io.FileTrees;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.DataOptions;
 import dev.bkd.train.loop.ForwardProcess;
@@ -85,7 +85,7 @@ public final class Distiller implements AutoCloseable {
             TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
             if (!o.validationPrompts().isEmpty()) {
                 loop.validator(new StudentSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
-                        o.train().seed(), o.device(), o.out().resolve(SCRATCH)));
+                        o.train().seed(), o.device()));
             }
             return new Distiller(o.out(), root, enc, data, objective, loop);
         } catch (RuntimeException e) {

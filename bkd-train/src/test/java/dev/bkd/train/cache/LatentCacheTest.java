@@ -32,7 +32,12 @@ class LatentCacheTest {
 
     @BeforeEach
     void sevenImages() throws IOException {
-        images = tmp.resolve("images");
+        images = sevenImages(tmp.resolve("images"));
+        data = CaptionedDataset.open(images, DatasetOptions.defaults());
+    }
+
+    /** Seven small random PNGs of different widths with .txt captions "caption number i". */
+    static Path sevenImages(Path images) throws IOException {
         Files.createDirectories(images);
         for (int i = 0; i < 7; i++) {
             Random r = new Random(i);
@@ -45,7 +50,7 @@ class LatentCacheTest {
             ImageIO.write(img, "png", images.resolve("i" + i + ".png").toFile());
             Files.writeString(images.resolve("i" + i + ".txt"), "caption number " + i);
         }
-        data = CaptionedDataset.open(images, DatasetOptions.defaults());
+        return images;
     }
 
     /** Fake VAE: per-channel means (B, 3) and a constant std (B, 2, 2). */
@@ -143,7 +148,7 @@ class LatentCacheTest {
         };
         try (NDManager m = NDManager.newBaseManager()) {
             assertThrows(IllegalStateException.class, () -> builder("vae@abc", dying).build(dir, m));
-            Files.writeString(dir.resolve(".shard-00002.safetensors.123.tmp"), "half a shard");
+            Files.writeString(dir.resolve(".shard-00002.safetensors.tmp-123"), "half a shard");
             CacheException e = assertThrows(CacheException.class,
                     () -> LatentCache.open(dir, builder("vae@abc", fakeVae()).fingerprint()));
             assertTrue(e.getMessage().contains("interrupted (2 shard(s) done)"), e.getMessage());
@@ -152,7 +157,7 @@ class LatentCacheTest {
             try (LatentCache cache = builder("vae@abc", fakeVae()).build(dir, m)) {
                 assertEquals(3, imagesEncoded.get(), "only shards 2 and 3 (items 4, 5, 6) are encoded again");
                 assertEquals(7, cache.size());
-                assertFalse(Files.exists(dir.resolve(".shard-00002.safetensors.123.tmp")));
+                assertFalse(Files.exists(dir.resolve(".shard-00002.safetensors.tmp-123")));
                 try (NDManager step = m.newSubManager()) {
                     assertEquals(expectedMeans(5)[1], cache.item(5, step).get("latent_mean").getFloat(1), 1e-5);
                 }

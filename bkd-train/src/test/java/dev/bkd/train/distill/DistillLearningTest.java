@@ -12,7 +12,7 @@ import dev.bkd.train.shapes.ShapesDataset;
 import dev.bkd.train.loop.FrozenEncoders;
 import dev.bkd.train.loop.TrainConfig;
 import dev.bkd.train.loop.TrainResult;
-import dev.bkd.train.optim.Autograd;
+import dev.bkd.core.djl.Autograd;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,7 +54,7 @@ class DistillLearningTest {
                 feat.add(s.losses().get(DistillLoss.FEAT));
                 live.add(d.liveArrays());
                 if (s.step() == 10 || s.step() == STEPS) {
-                    System.out.printf("step %d: live arrays %d, RSS %s%n", s.step(), d.liveArrays(), DistillBenchmark.rss());
+                    System.out.printf("step %d: live arrays %d, RSS %s%n", s.step(), d.liveArrays(), dev.bkd.core.io.ProcStatus.rssKiB().orElse(-1) + " kB");
                 }
                 return true;
             });
