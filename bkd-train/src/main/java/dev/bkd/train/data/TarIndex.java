@@ -14,9 +14,10 @@ import java.util.List;
  * The regular files of an uncompressed tar archive (POSIX ustar, GNU long names, pax {@code path}/{@code size}
  * records, as Python's tarfile writes for img2dataset and webdataset), found by reading only the 512-byte headers
  * and seeking over the data, so a shard is indexed without extracting or reading its images. Members are then read
- * in place by offset ({@link Member#read}). Written here rather than taken from commons-compress because this is all
- * a webdataset shard needs (one header loop), and it keeps bkd-train and the Spark job's classpath free of a second
- * archive library with its own CVE stream.
+ * in place by offset ({@link Member#read}). Hand-written rather than commons-compress's TarFile: a shard needs one
+ * header loop that yields member offsets for reading in place and keeps the samples before a truncation (a download
+ * cut short), and commons-compress is on our classpath only transitively, at whatever version DJL picks; declaring
+ * it for this loop would make it ours to track.
  */
 public final class TarIndex {
     static final int BLOCK = 512;
