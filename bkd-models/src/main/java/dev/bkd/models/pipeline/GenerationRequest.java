@@ -1,6 +1,8 @@
 package dev.bkd.models.pipeline;
 
 import ai.djl.ndarray.NDArray;
+import dev.bkd.models.image.ResizeMode;
+import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -28,6 +30,7 @@ public final class GenerationRequest {
     private final Set<OutputType> outputs;
     private final ProgressListener progress;
     private final BooleanSupplier cancel;
+    private final ImageInput imageInput;
 
     private GenerationRequest(Builder b) {
         prompts = List.copyOf(b.prompts);
@@ -45,6 +48,8 @@ public final class GenerationRequest {
         outputs = b.outputs.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(b.outputs));
         progress = b.progress;
         cancel = b.cancel;
+        imageInput = b.initImage == null ? null : new ImageInput(b.initImage, b.mask, b.strength, b.resizeMode,
+                b.legacyInpainting, b.imageNoise, b.maskedImageNoise);
     }
 
     /** A request for {@code prompts} (one image each unless {@link Builder#imagesPerPrompt}). */
@@ -121,6 +126,11 @@ public final class GenerationRequest {
         return cancel;
     }
 
+    /** Image-to-image / inpainting inputs; null for text-to-image. */
+    public ImageInput imageInput() {
+        return imageInput;
+    }
+
     /** Collects a request; {@link #build()} checks what can be checked without the model. */
     public static final class Builder {
         private List<String> prompts = List.of();
@@ -138,6 +148,13 @@ public final class GenerationRequest {
         private Set<OutputType> outputs = EnumSet.of(OutputType.IMAGES);
         private ProgressListener progress;
         private BooleanSupplier cancel = () -> false;
+        private BufferedImage initImage;
+        private BufferedImage mask;
+        private Double strength;
+        private ResizeMode resizeMode = ResizeMode.DEFAULT;
+        private boolean legacyInpainting;
+        private NDArray imageNoise;
+        private NDArray maskedImageNoise;
 
         private Builder() {}
 
@@ -233,6 +250,56 @@ public final class GenerationRequest {
             return this;
         }
 
+        /**
+         * Image-to-image from {@code image} (diffusers' StableDiffusionImg2ImgPipeline): the image is VAE-encoded,
+         * noised to the strength's first timestep and denoised from there. Without {@link #size} the output takes
+         * the image's size floored to multiples of 8, as diffusers does; {@link #latents} is then the noise added.
+         */
+        public Builder initImage(BufferedImage image) {
+            initImage = image;
+            return this;
+        }
+
+        /** How much of the init image is repainted, in (0, 1]; default 0.8 (1.0 when inpainting). */
+        public Builder strength(double s) {
+            strength = s;
+            return this;
+        }
+
+        /**
+         * Inpainting (diffusers' StableDiffusionInpaintPipeline): white = repaint, black = keep; same size as the
+         * init image. Needs a 9-channel inpainting UNet, or {@link #legacyInpainting} with a normal one. The
+         * output size defaults to the model's, as in diffusers.
+         */
+        public Builder mask(BufferedImage m) {
+            mask = m;
+            return this;
+        }
+
+        /** Inpaint with a normal 4-channel UNet by blending the known region back after every step. */
+        public Builder legacyInpainting(boolean on) {
+            legacyInpainting = on;
+            return this;
+        }
+
+        /** How an init image (and mask) of another size is fitted: stretched (default) or cropped. */
+        public Builder resizeMode(ResizeMode m) {
+            resizeMode = m == null ? ResizeMode.DEFAULT : m;
+            return this;
+        }
+
+        /** The standard-normal noise of the init image's VAE posterior sample, (1, 4, h, w) (else seeded). */
+        public Builder imageNoise(NDArray n) {
+            imageNoise = n;
+            return this;
+        }
+
+        /** The standard-normal noise of the masked image's VAE posterior sample (inpainting; else seeded). */
+        public Builder maskedImageNoise(NDArray n) {
+            maskedImageNoise = n;
+            return this;
+        }
+
         /** Polled before every step; when it turns true, generate throws {@link GenerationCancelledException}. */
         public Builder cancel(BooleanSupplier c) {
             cancel = c == null ? () -> false : c;
@@ -278,7 +345,33 @@ public final class GenerationRequest {
             if (outputs.isEmpty()) {
                 throw new GenerationRequestException("outputs", "is empty: ask for IMAGES, ARRAY and/or LATENTS");
             }
+            checkImageInput();
             return new GenerationRequest(this);
+        }
+
+        private void checkImageInput() {
+            if (initImage == null) {
+                String stray = mask != null ? "mask" : strength != null ? "strength" : legacyInpainting
+                        ? "legacyInpainting" : imageNoise != null ? "imageNoise" : maskedImageNoise != null
+                        ? "maskedImageNoise" : null;
+                if (stray != null) {
+                    throw new GenerationRequestException(stray, "needs an init image (`initImage`, --init-image)");
+                }
+                return;
+            }
+            if (strength != null && !(strength > 0 && strength <= 1)) {
+                throw new GenerationRequestException("strength", "= " + strength + ": must be in (0, 1] (1 repaints"
+                        + " from pure noise, smaller values keep more of the init image)");
+            }
+            if (mask != null && (mask.getWidth() != initImage.getWidth() || mask.getHeight() != initImage.getHeight())) {
+                throw new GenerationRequestException("mask", "is " + mask.getWidth() + "x" + mask.getHeight()
+                        + " pixels but the init image is " + initImage.getWidth() + "x" + initImage.getHeight()
+                        + "; give a mask of the image's size");
+            }
+            if (mask == null && (legacyInpainting || maskedImageNoise != null)) {
+                throw new GenerationRequestException(legacyInpainting ? "legacyInpainting" : "maskedImageNoise",
+                        "is for inpainting and needs a `mask` (--mask)");
+            }
         }
 
         private static void checkSize(String field, Integer v) {

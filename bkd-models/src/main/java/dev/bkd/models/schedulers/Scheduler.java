@@ -37,6 +37,24 @@ public interface Scheduler extends AutoCloseable {
     /** The timesteps to visit, in order (integer-valued for discrete schedulers). Requires setTimesteps. */
     float[] timesteps();
 
+    /**
+     * diffusers' {@code order}: schedule entries per model evaluation. Image-to-image starts at
+     * {@code timesteps()[tStart * order()]}; 1 for every scheduler bkd has (a second-order Heun would be 2).
+     */
+    default int order() {
+        return 1;
+    }
+
+    /**
+     * diffusers' {@code set_begin_index}, which image-to-image calls after truncating the schedule: the first step
+     * (and {@link #addNoise} before it) uses schedule index {@code index} instead of looking the timestep up.
+     * Returns false for schedulers that have no such method in diffusers (DDIM, DDPM, PNDM: they take the
+     * timestep's value, so a truncated schedule needs nothing more). {@link #setTimesteps} clears it.
+     */
+    default boolean setBeginIndex(int index) {
+        return false;
+    }
+
     /** Standard deviation of the initial noise: multiply unit Gaussian latents by this. */
     float initNoiseSigma();
 

@@ -14,6 +14,7 @@ abstract class SigmaScheduler extends AbstractScheduler {
     /** sigmas[i] for timesteps[i], plus a final entry (0 or sigma_min), float32. */
     protected float[] sigmas;
     private Integer stepIndex;
+    private Integer beginIndex;
 
     SigmaScheduler(String name, String className, SchedulerConfig cfg) {
         super(name, className, cfg);
@@ -22,6 +23,7 @@ abstract class SigmaScheduler extends AbstractScheduler {
     @Override
     protected final float[] computeTimesteps(int n) {
         stepIndex = null;
+        beginIndex = null;
         return computeSigmas(n);
     }
 
@@ -93,10 +95,24 @@ abstract class SigmaScheduler extends AbstractScheduler {
         return sample.div((float) Math.sqrt(sigma * sigma + 1f));
     }
 
-    /** The index of the step being taken, fixed from the first timestep seen after setTimesteps. */
+    @Override
+    public final boolean setBeginIndex(int index) {
+        requireTimesteps();
+        if (index < 0 || index >= timesteps.length) {
+            throw new SchedulerException(name() + ": begin index " + index + " is outside the " + timesteps.length
+                    + " timesteps of this schedule");
+        }
+        beginIndex = index;
+        return true;
+    }
+
+    /**
+     * The index of the step being taken, fixed at the first step after setTimesteps: the begin index if one was
+     * set, else where the first timestep sits (diffusers' _init_step_index).
+     */
     protected final int currentIndex(float timestep) {
         if (stepIndex == null) {
-            stepIndex = indexForTimestep(timestep);
+            stepIndex = beginIndex != null ? beginIndex : indexForTimestep(timestep);
         }
         if (stepIndex >= timesteps.length) {
             throw new SchedulerException(name() + ": all " + timesteps.length
@@ -148,9 +164,12 @@ abstract class SigmaScheduler extends AbstractScheduler {
             throw new SchedulerException("addNoise: timesteps must have one entry per batch element, found "
                     + timesteps.getShape());
         }
+        // diffusers: look every timestep up unless a begin index is set; then the current step (a blend
+        // inside the loop) or, before the first step, the begin index (img2img's noising at timesteps[0])
         float[] s = new float[t.length];
         for (int i = 0; i < t.length; i++) {
-            s[i] = sigmas[indexForTimestep(t[i])];
+            int index = beginIndex == null ? indexForTimestep(t[i]) : stepIndex != null ? stepIndex : beginIndex;
+            s[i] = sigmas[index];
         }
         long[] dims = new long[original.getShape().dimension()];
         java.util.Arrays.fill(dims, 1);

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.bkd.core.config.ConfigReader;
 import dev.bkd.core.safetensors.SafetensorsWriter;
-import dev.bkd.train.AtomicFiles;
+import dev.bkd.core.io.Leftovers;
 import dev.bkd.train.data.CaptionedDataset;
 import dev.bkd.train.data.CaptionedImage;
 import dev.bkd.train.data.EpochSampler;
@@ -141,16 +141,7 @@ public final class CacheBuilder {
     static void deleteLeftovers(Path dir, java.util.function.Predicate<String> mine) {
         try {
             Files.createDirectories(dir);
-            try (Stream<Path> s = Files.list(dir)) {
-                for (Path p : s.filter(AtomicFiles::isLeftover).toList()) {
-                    String n = p.getFileName().toString();
-                    // AtomicFiles names them ".<target>.<random>.tmp"
-                    String target = n.substring(1, Math.max(1, n.lastIndexOf('.', n.length() - 5)));
-                    if (mine.test(target)) {
-                        Files.deleteIfExists(p);
-                    }
-                }
-            }
+            Leftovers.clean(dir, mine);
         } catch (IOException e) {
             throw new CacheException(dir + ": cannot prepare the cache folder: " + e.getMessage(), e);
         }

@@ -230,7 +230,7 @@ public final class CacheSlices {
         try (Stream<Path> s = Files.list(dir)) {
             List<String> foreign = s.map(p -> p.getFileName().toString())
                     .filter(n -> !n.matches("shard-\\d{5,}\\.safetensors") && !n.startsWith(CacheManifest.SLICE_PREFIX)
-                            && !(n.startsWith(".") && n.endsWith(".tmp")))
+                            && dev.bkd.core.io.Leftovers.ownerOf(Path.of(n)) == null)
                     .sorted().toList();
             if (!foreign.isEmpty()) {
                 throw new CacheException(dir + ": holds files that are not part of a latent cache " + foreign

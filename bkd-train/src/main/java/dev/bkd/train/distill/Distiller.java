@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.unet.UNet2DConditionModel;
-import dev.bkd.train.FileTrees;
+import dev.bkd.core.io.FileTrees;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.DataOptions;
 import dev.bkd.train.loop.ForwardProcess;

@@ -20,6 +20,7 @@ public final class StopSignal implements AutoCloseable {
 
     private final AtomicBoolean requested = new AtomicBoolean();
     private final List<Installed> installed = new ArrayList<>();
+    private final List<String> ignored = new ArrayList<>();
     private volatile String reason;
     private boolean closed;
 
@@ -37,6 +38,15 @@ public final class StopSignal implements AutoCloseable {
             try {
                 Signal sig = new Signal(name);
                 SignalHandler prev = Signal.handle(sig, s::onSignal);
+                if (prev == SignalHandler.SIG_IGN) {
+                    // HotSpot keeps a signal ignored when the process inherited it as ignored (a background job
+                    // of a non-interactive shell, nohup, some CI agents): our handler was NOT installed, and
+                    // Ctrl-C / kill -INT does nothing at all. Say so instead of promising a checkpoint.
+                    s.ignored.add(name);
+                    LOG.warn("SIG{} was ignored when this process started (background job or nohup): it will neither"
+                            + " stop nor checkpoint the run; use kill -TERM for a checkpointed stop", name);
+                    continue;
+                }
                 s.installed.add(new Installed(sig, prev));
             } catch (IllegalArgumentException | UnsupportedOperationException e) {
                 LOG.warn("cannot handle SIG{} ({}); it will stop the JVM without a checkpoint", name, e.getMessage());
@@ -83,6 +93,11 @@ public final class StopSignal implements AutoCloseable {
             }
         }
         return requested() ? 1 : 0;
+    }
+
+    /** Names of the signals the process inherited as ignored, which therefore cannot be handled here. */
+    public List<String> ignoredSignals() {
+        return List.copyOf(ignored);
     }
 
     /** Names of the signals handled here. */

@@ -141,14 +141,14 @@ class CacheSlicesTest {
             assertThrows(IllegalStateException.class,
                     () -> CacheSlices.build(builder("vae@1", dying), dir, new CacheSlice(1, 2), m));
             // another slice's half-written temp file must survive this slice's cleanup; its own is removed
-            Files.writeString(dir.resolve(".shard-00001.safetensors.77.tmp"), "slice 0 writing");
-            Files.writeString(dir.resolve(".shard-00003.safetensors.78.tmp"), "half of ours");
+            Files.writeString(dir.resolve(".shard-00001.safetensors.tmp-77"), "slice 0 writing");
+            Files.writeString(dir.resolve(".shard-00003.safetensors.tmp-78"), "half of ours");
             encoded.set(0);
             CacheSlices.build(builder("vae@1", vae()), dir, new CacheSlice(1, 2), m);
             assertEquals(1, encoded.get(), "only shard 3 (item 6) is encoded again");
-            assertTrue(Files.exists(dir.resolve(".shard-00001.safetensors.77.tmp")));
-            assertFalse(Files.exists(dir.resolve(".shard-00003.safetensors.78.tmp")));
-            Files.delete(dir.resolve(".shard-00001.safetensors.77.tmp"));
+            assertTrue(Files.exists(dir.resolve(".shard-00001.safetensors.tmp-77")));
+            assertFalse(Files.exists(dir.resolve(".shard-00003.safetensors.tmp-78")));
+            Files.delete(dir.resolve(".shard-00001.safetensors.tmp-77"));
             CacheSlices.merge(dir);
             assertEquals(contents(single(m)), contents(dir));
         }

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import sun.misc.Signal;
 
@@ -53,6 +55,8 @@ class ProgressAndStopTest {
     @Test
     void firstSigintRequestsAStopInsteadOfKillingTheJvm() throws Exception {
         try (StopSignal stop = StopSignal.install("INT")) {
+            Assumptions.assumeTrue(stop.ignoredSignals().isEmpty(),
+                    "SIGINT was inherited as ignored (background job): no handler can be installed in this JVM");
             assertEquals(java.util.List.of("INT"), stop.handledSignals(), "cannot test without a handler");
             assertFalse(stop.requested());
             Signal.raise(new Signal("INT"));
@@ -68,5 +72,26 @@ class ProgressAndStopTest {
         manual.request("test");
         assertTrue(manual.requested());
         assertEquals(1, manual.exitCode());
+    }
+
+    @Test
+    void anInheritedIgnoredSigintIsReportedNotSilentlyUnhandled() throws Exception {
+        // A child JVM started by a shell that ignores SIGINT, as `mvn verify &` in a script does.
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder("bash", "-c", "trap '' INT; exec \"$0\" -cp \"$1\" \"$2\"",
+                java, System.getProperty("java.class.path"), Probe.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("handled=[] ignored=[INT]"), out);
+        assertTrue(out.contains("SIGINT was ignored when this process started"), "the warning names the cause: " + out);
+    }
+
+    /** Runs in the child JVM of the test above. */
+    public static final class Probe {
+        public static void main(String[] args) {
+            try (StopSignal s = StopSignal.install("INT")) {
+                System.out.println("handled=" + s.handledSignals() + " ignored=" + s.ignoredSignals());
+            }
+        }
     }
 }

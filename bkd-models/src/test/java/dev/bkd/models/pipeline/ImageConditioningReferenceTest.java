@@ -1,0 +1,119 @@
+package dev.bkd.models.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.bkd.core.testing.RefData;
+import dev.bkd.models.image.ImageProcessor;
+import dev.bkd.models.image.ResizeMode;
+import dev.bkd.models.schedulers.Scheduler;
+import dev.bkd.models.schedulers.StrengthSchedule;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The image-to-image start and loop against diffusers' StableDiffusionImg2ImgPipeline (reference set img2img:
+ * 10 steps, CFG 7.5, injected VAE-sample and latent noise): preprocessing, the truncated timesteps, the init
+ * latents after add_noise and the latents after every step, at strengths 0.6 and 0.3 with DDIM and Euler.
+ */
+class ImageConditioningReferenceTest {
+    private static NDManager manager;
+    private static Map<String, NDArray> ref;
+    private static DiffusionPipeline pipe;
+
+    @BeforeAll
+    static void load() {
+        manager = NDManager.newBaseManager();
+        ref = RefData.load(RefData.file("img2img", "ref/img2img.safetensors"), manager);
+        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
+    }
+
+    @AfterAll
+    static void free() {
+        pipe.close();
+        manager.close();
+    }
+
+    static BufferedImage png(String name) {
+        try {
+            return ImageIO.read(RefData.file("img2img", "images/" + name).toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The suggested latent tolerance: relative 1e-5 of the range, or 5e-4 absolute. */
+    static void assertLatents(NDArray want, NDArray got, String what) {
+        double err = RefData.maxAbsDiff(got, want);
+        double tol = Math.max(5e-4, 1e-5 * want.abs().max().getFloat());
+        assertTrue(err <= tol, what + ": max abs diff " + err + " > " + tol);
+    }
+
+    @Test
+    void preprocessingMatchesVaeImageProcessor() {
+        float[] got = ImageProcessor.preprocess(png("img2img_init.png"), 64, 64, ResizeMode.DEFAULT);
+        assertArrayEquals(ref.get("img2img.init_tensor").toFloatArray(), got, 0f);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"ddim_s0.6, ddim, 0.6", "ddim_s0.3, ddim, 0.3", "euler_s0.6, euler, 0.6", "euler_s0.3, euler, 0.3"})
+    void img2imgLatentsPerStepMatchDiffusers(String ca, String scheduler, double strength) {
+        String p = "img2img." + ca + ".";
+        GenerationRequest req = GenerationRequest.builder()
+                .promptEmbeds(ref.get("img2img.prompt_embeds"))
+                .negativePromptEmbeds(ref.get("img2img.negative_prompt_embeds"))
+                .steps(10).guidanceScale(7.5).initImage(png("img2img_init.png")).strength(strength)
+                .imageNoise(ref.get("img2img.noise.vae_sample")).latents(ref.get("img2img.noise.latents"))
+                .build();
+        try (NDManager call = manager.newSubManager(); Scheduler s = pipe.newScheduler(scheduler)) {
+            ImageConditioning cond = new ImageConditioning(pipe.vae(), pipe.unet().config().inChannels(),
+                    DataType.FLOAT32);
+            int[] size = cond.size(req, new int[] {pipe.defaultWidth(), pipe.defaultHeight()});
+            assertArrayEquals(new int[] {64, 64}, size, "the image's size, not the model's 128");
+            DenoisingStart start = cond.prepare(req, s, 1, size[0], size[1], null, call);
+            float[] want = ref.get(p + "timesteps").toType(DataType.FLOAT32, false).toFloatArray();
+            assertArrayEquals(want, start.timesteps(), 1e-4f, "timesteps run");
+            assertLatents(ref.get(p + "latents_start"), start.latents(), "latents after add_noise");
+
+            NDArray context = ref.get("img2img.negative_prompt_embeds").concat(ref.get("img2img.prompt_embeds"), 0);
+            List<NDArray> steps = new ArrayList<>();
+            NDArray out = new DenoisingLoop(pipe.unet(), DataType.FLOAT32).run(req, s, start, context, null, call,
+                    (i, latents) -> steps.add(latents.duplicate()));
+            assertEquals(want.length, steps.size());
+            for (int i = 0; i < steps.size(); i++) {
+                assertLatents(ref.get(p + "step" + i + ".prev_sample"), steps.get(i), ca + " step " + i);
+            }
+            assertLatents(ref.get(p + "latents_out"), out, ca + " latents_out");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"ddim, 0.6, 6, 4, false", "ddim, 0.3, 3, 7, false", "euler, 0.6, 6, 4, true",
+            "euler, 0.3, 3, 7, true", "pndm, 0.6, 6, 4, false"})
+    void strengthTruncatesLikeGetTimesteps(String scheduler, double strength, int init, int tStart, boolean begin) {
+        try (Scheduler s = pipe.newScheduler(scheduler)) {
+            StrengthSchedule w = StrengthSchedule.apply(s, 10, strength);
+            assertEquals(init, w.initTimestep());
+            assertEquals(tStart, w.tStart());
+            assertEquals(begin, w.beginIndexSet());
+            float[] all = s.timesteps();
+            assertEquals(all.length - tStart, w.timesteps().length, "timesteps[t_start:] of " + all.length);
+            assertEquals(all[tStart], w.latentTimestep());
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package dev.bkd.models.pipeline;
+
+import static dev.bkd.models.pipeline.ImageConditioningReferenceTest.png;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.bkd.core.testing.RefData;
+import dev.bkd.models.schedulers.Scheduler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Legacy inpainting with the 4-channel tiny UNet (diffusers' StableDiffusionInpaintPipeline blend): after every
+ * step but the last, the kept latents equal the image latents noised to the next timestep with the start noise,
+ * checked against sqrt(acp) x0 + sqrt(1 - acp) n with acp from the scaled-linear betas computed here in double;
+ * and the model-type checks.
+ */
+class LegacyInpaintingTest {
+    private static NDManager manager;
+    private static Map<String, NDArray> ref;
+    private static DiffusionPipeline pipe;
+
+    @BeforeAll
+    static void load() {
+        manager = NDManager.newBaseManager();
+        ref = RefData.load(RefData.file("img2img", "ref/img2img.safetensors"), manager);
+        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
+    }
+
+    @AfterAll
+    static void free() {
+        pipe.close();
+        manager.close();
+    }
+
+    private static GenerationRequest.Builder request() {
+        return GenerationRequest.builder()
+                .promptEmbeds(ref.get("inpaint.prompt_embeds"))
+                .negativePromptEmbeds(ref.get("inpaint.negative_prompt_embeds"))
+                .steps(8).guidanceScale(7.5).size(64, 64)
+                .initImage(png("inpaint_image.png")).mask(png("inpaint_mask.png"))
+                .imageNoise(ref.get("inpaint.noise.vae_sample_masked"))
+                .latents(ref.get("inpaint.noise.latents"))
+                .maskedImageNoise(ref.get("inpaint.noise.vae_sample_masked"));
+    }
+
+    /** alphas_cumprod of the scaled-linear schedule (0.00085 .. 0.012, 1000 steps), in double. */
+    private static double alphaCumprod(int t) {
+        double a = Math.sqrt(0.00085);
+        double b = Math.sqrt(0.012);
+        double acp = 1;
+        for (int i = 0; i <= t; i++) {
+            double beta = a + (b - a) * i / 999.0;
+            acp *= 1 - beta * beta;
+        }
+        return acp;
+    }
+
+    @Test
+    void keptRegionIsTheNoisedImageAfterEveryStep() {
+        GenerationRequest req = request().legacyInpainting(true).strength(0.75).build();
+        try (NDManager call = manager.newSubManager(); Scheduler s = pipe.newScheduler("ddim")) {
+            ImageConditioning cond = new ImageConditioning(pipe.vae(), 4, DataType.FLOAT32);
+            DenoisingStart start = cond.prepare(req, s, 1, 64, 64, null, call);
+            assertNull(start.unetExtra());
+            float[] ts = start.timesteps();
+            assertEquals(6, ts.length, "int(8 x 0.75) steps");
+            NDArray x0 = ref.get("inpaint.image_latent_mean").add(ref.get("inpaint.image_latent_std")
+                    .mul(ref.get("inpaint.noise.vae_sample_masked"))).mul(0.18215f).toType(DataType.FLOAT64, false);
+            NDArray noise = ref.get("inpaint.noise.latents").toType(DataType.FLOAT64, false);
+            float[] mask = ImageConditioning.nearest(
+                    dev.bkd.models.image.ImageProcessor.mask(png("inpaint_mask.png"), 64, 64,
+                            dev.bkd.models.image.ResizeMode.DEFAULT), 64, 64, 8);
+            NDArray keep = manager.create(mask).reshape(1, 1, 8, 8).neg().add(1.0).toType(DataType.FLOAT64, false);
+
+            List<NDArray> steps = new ArrayList<>();
+            new DenoisingLoop(pipe.unet(), DataType.FLOAT32).run(req, s, start, pipe.encodePrompt(List.of(""), call)
+                    .concat(pipe.encodePrompt(List.of(""), call), 0), null, call,
+                    (i, latents) -> steps.add(latents.toType(DataType.FLOAT64, true)));
+            for (int i = 0; i < ts.length - 1; i++) {
+                double acp = alphaCumprod((int) ts[i + 1]);
+                NDArray want = x0.mul(Math.sqrt(acp)).add(noise.mul(Math.sqrt(1 - acp))).mul(keep);
+                double err = want.sub(steps.get(i).mul(keep)).abs().max().getDouble();
+                assertTrue(err < 2e-5, "step " + i + ": kept latents differ from the noised image by " + err);
+                double repainted = want.sub(steps.get(i)).abs().max().getDouble();
+                assertTrue(repainted > 1e-2, "step " + i + ": the masked region was repainted");
+            }
+        }
+    }
+
+    @Test
+    void modelTypeDecidesTheMode() {
+        try (NDManager call = manager.newSubManager(); Scheduler s = pipe.newScheduler("ddim")) {
+            GenerationRequestException noLegacy = assertThrows(GenerationRequestException.class,
+                    () -> new ImageConditioning(pipe.vae(), 4, DataType.FLOAT32).prepare(request().build(), s, 1,
+                            64, 64, null, call));
+            assertEquals("mask", noLegacy.field());
+            assertTrue(noLegacy.getMessage().contains("--legacy-inpaint"), noLegacy.getMessage());
+            GenerationRequestException legacyOn9 = assertThrows(GenerationRequestException.class,
+                    () -> new ImageConditioning(pipe.vae(), 9, DataType.FLOAT32).prepare(
+                            request().legacyInpainting(true).build(), s, 1, 64, 64, null, call));
+            assertEquals("legacyInpainting", legacyOn9.field());
+            GenerationRequestException noMask = assertThrows(GenerationRequestException.class,
+                    () -> new ImageConditioning(pipe.vae(), 9, DataType.FLOAT32).prepare(GenerationRequest.builder("x")
+                            .initImage(png("inpaint_image.png")).build(), s, 1, 64, 64, null, call));
+            assertEquals("mask", noMask.field());
+            assertTrue(noMask.getMessage().contains("in_channels 9"), noMask.getMessage());
+        }
+    }
+}
