@@ -1,5 +1,6 @@
 package dev.bkd.train.data;
 
+import dev.bkd.core.limits.SizeLimits;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.IOException;
@@ -32,6 +33,11 @@ public final class Images {
                 if (r.getWidth(0) <= 0 || r.getHeight(0) <= 0) {
                     throw new IOException("image has no pixels");
                 }
+                try {
+                    SizeLimits.checkDecodedPixels("the image", r.getWidth(0), r.getHeight(0));
+                } catch (SizeLimits.SizeLimitException e) {
+                    throw new IOException(e.getMessage());
+                }
             } finally {
                 r.dispose();
             }
@@ -42,6 +48,7 @@ public final class Images {
 
     /** Decodes {@code file}; alpha is dropped (not composited) and grey is replicated, as PIL's convert does. */
     public static Rgb read(Path file) throws IOException {
+        probe(file); // the size from the header first: a huge image is an error, not an OutOfMemoryError
         BufferedImage img;
         try {
             img = ImageIO.read(file.toFile());
