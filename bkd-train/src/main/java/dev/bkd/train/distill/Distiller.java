@@ -90,7 +90,7 @@ public final class Distiller implements AutoCloseable {
                             .with("loss_weights", spec.weights()).with("feature_pairs", spec.pairs().size()));
             if (!o.validationPrompts().isEmpty()) {
                 loop.validator(new StudentSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
-                        o.train().seed(), o.device(), o.out().resolve(SCRATCH)));
+                        o.train().seed(), o.device()));
             }
             return new Distiller(o.out(), root, enc, data, objective, loop);
         } catch (RuntimeException e) {
