@@ -90,6 +90,20 @@ public final class DiffusionPipeline implements AutoCloseable {
         return PipelineLoader.fromPretrained(folderOrHubId, options, cache);
     }
 
+    /**
+     * A single-file checkpoint in the original LDM / A1111 layout ({@code .safetensors}, or {@code .ckpt} read
+     * weights-only), like diffusers' {@code from_single_file}; see {@link SingleFileOptions} for configs,
+     * prediction type and EMA weights. {@link #fromPretrained(String, PipelineOptions)} also takes such a file.
+     */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options) {
+        return fromSingleFile(file, options, HubCache.fromEnvironment());
+    }
+
+    /** As {@link #fromSingleFile(Path, PipelineOptions)}, inferred configs looked up in {@code cache}. */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
+        return PipelineLoader.fromSingleFile(file, options, cache);
+    }
+
     /** Loads a diffusers pipeline folder (with {@code model_index.json}). */
     public static DiffusionPipeline fromPretrained(Path folder, PipelineOptions options) {
         return PipelineLoader.load(folder, options, folder.toAbsolutePath().normalize().getFileName().toString());
@@ -110,31 +124,6 @@ public final class DiffusionPipeline implements AutoCloseable {
         String schedName = probeScheduler(options.scheduler(), schedulerConfig);
         return new DiffusionPipeline(NDManager.newBaseManager(options.device()), false, tokenizer, textEncoder, unet,
                 vae, schedulerConfig, schedName, options, modelName);
-    }
-
-    /**
-     * A single-file checkpoint in the original LDM / A1111 layout ({@code .safetensors}, or {@code .ckpt} read
-     * weights-only), like diffusers' {@code from_single_file}; see {@link SingleFileOptions} for configs,
-     * prediction type and EMA weights.
-     */
-    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options) {
-        return fromSingleFile(file, options, HubCache.fromEnvironment());
-    }
-
-    /** As {@link #fromSingleFile(Path, PipelineOptions)}, inferred configs looked up in {@code cache}. */
-    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
-        NDManager manager = NDManager.newBaseManager(options.device());
-        try {
-            SingleFileImport.Loaded c = SingleFileImport.load(file, options, manager, cache);
-            String name = file.getFileName().toString();
-            PipelineLoader.checkCompatible(file.toString(), c.textEncoder(), c.unet(), c.vae());
-            String schedName = probeScheduler(options.scheduler(), c.scheduler());
-            return new DiffusionPipeline(manager, true, c.tokenizer(), c.textEncoder(), c.unet(), c.vae(), c.scheduler(),
-                    schedName, options, name);
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
-        }
     }
 
     /** This pipeline with {@code unet} in place of its own (e.g. a student being trained); see {@link #of}. */
