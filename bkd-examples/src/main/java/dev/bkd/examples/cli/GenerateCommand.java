@@ -59,8 +59,9 @@ final class GenerateCommand implements Callable<Integer> {
     @ParentCommand
     BkdCli cli;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR|HUB_ID",
-            description = "Pipeline folder (with model_index.json) or hub id such as runwayml/stable-diffusion-v1-5"
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE|HUB_ID",
+            description = "Pipeline folder (with model_index.json), single-file checkpoint (.safetensors/.ckpt in the"
+                    + " original LDM/A1111 layout) or hub id such as runwayml/stable-diffusion-v1-5"
                     + " (looked up in the local Hugging Face cache; nothing is downloaded).")
     String model;
 
@@ -139,6 +140,9 @@ final class GenerateCommand implements Callable<Integer> {
     /** The parsed --lora values (filled by {@link #checkArguments}). */
     private List<LoraSpec> loraSpecs = List.of();
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() {
         checkArguments();
@@ -153,8 +157,10 @@ final class GenerateCommand implements Callable<Integer> {
                     .withDevice(device == DeviceName.gpu ? Device.gpu() : Device.cpu())
                     .withDtype(dtype == Dtype.fp16 ? DataType.FLOAT16 : DataType.FLOAT32)
                     .withVariant(variant).withScheduler(scheduler);
+            options = checkpoint.apply(options);
             Path folder = cli.resolve(model);
-            String source = Files.isDirectory(folder) ? folder.toString() : model; // else a hub id
+            // a folder or a single-file checkpoint; else a hub id
+            String source = Files.exists(folder) ? folder.toString() : model;
             try (DiffusionPipeline pipe = DiffusionPipeline.fromPretrained(source, options)) {
                 List<String> adapters = new ArrayList<>();
                 for (LoraSpec l : loraSpecs) {

@@ -109,6 +109,31 @@ public final class DiffusionPipeline implements AutoCloseable {
                 vae, schedulerConfig, schedName, options, modelName);
     }
 
+    /**
+     * A single-file checkpoint in the original LDM / A1111 layout ({@code .safetensors}, or {@code .ckpt} read
+     * weights-only), like diffusers' {@code from_single_file}; see {@link SingleFileOptions} for configs,
+     * prediction type and EMA weights.
+     */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options) {
+        return fromSingleFile(file, options, HubCache.fromEnvironment());
+    }
+
+    /** As {@link #fromSingleFile(Path, PipelineOptions)}, inferred configs looked up in {@code cache}. */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
+        NDManager manager = NDManager.newBaseManager(options.device());
+        try {
+            SingleFileImport.Loaded c = SingleFileImport.load(file, options, manager, cache);
+            String name = file.getFileName().toString();
+            PipelineLoader.checkCompatible(file.toString(), c.textEncoder(), c.unet(), c.vae());
+            String schedName = probeScheduler(options.scheduler(), c.scheduler());
+            return new DiffusionPipeline(manager, true, c.tokenizer(), c.textEncoder(), c.unet(), c.vae(), c.scheduler(),
+                    schedName, options, name);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
     /** This pipeline with {@code unet} in place of its own (e.g. a student being trained); see {@link #of}. */
     public DiffusionPipeline withUnet(UNet2DConditionModel unet, String modelName) {
         return of(tokenizer, textEncoder, unet, vae, schedulerConfig, options, modelName);
