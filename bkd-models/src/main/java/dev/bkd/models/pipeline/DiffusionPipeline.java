@@ -8,8 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.lora.LoraLoadReport;
-import dev.bkd.core.random.Generator;
-import dev.bkd.core.lora.LoraLoader;
 import dev.bkd.core.random.NoiseSource;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.limits.SizeLimits;
