@@ -1,6 +1,7 @@
 package dev.bkd.train.loop;
 
 import ai.djl.ndarray.NDManager;
+import dev.bkd.core.config.ConfigException;
 import dev.bkd.train.cache.CacheBuilder;
 import dev.bkd.train.data.CaptionedDataset;
 import dev.bkd.train.data.ImageTransform;
@@ -10,10 +11,24 @@ public final class Sources {
     private Sources() {}
 
     public static BatchSource open(DataOptions d, TrainConfig t, FrozenEncoders enc, NDManager root) {
+        return open(d, t, enc, root, null);
+    }
+
+    /**
+     * As above, with extra UNet channels made from the pixels of every batch (null: none); those need the images,
+     * so they cannot come from a latent cache.
+     */
+    public static BatchSource open(DataOptions d, TrainConfig t, FrozenEncoders enc, NDManager root,
+                                   PixelConditioning conditioning) {
         CaptionedDataset dataset = CaptionedDataset.open(d.data(), d.dataset());
         ImageTransform transform = new ImageTransform(d.resolution(), d.centerCrop(), d.randomFlip());
         if (d.cacheDir() == null) {
-            return new ImageSource(dataset, transform, t.seed(), t.batchSize(), enc);
+            return new ImageSource(dataset, transform, t.seed(), t.batchSize(), enc, conditioning);
+        }
+        if (conditioning != null) {
+            throw new ConfigException("--cache-dir " + d.cacheDir() + ": this model takes extra input channels"
+                    + " (an inpainting UNet: mask and masked-image latents) made from the images at every step, so"
+                    + " a latent cache cannot feed it; drop --cache-dir");
         }
         CacheBuilder builder = new CacheBuilder(dataset, transform, t.seed(), enc.fingerprint(), enc, enc)
                 .batchSize(t.batchSize());
