@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The README's CLI examples run as written: every {@code ./bkd ...} line of its {@code ```bash} blocks, in README
  * order, in one temporary working directory (a command may use what an earlier one wrote), through the in-process
- * CLI, with the README's reference folder pointing at the test reference data. Each must exit 0.
+ * CLI, with the README's reference folder pointing at the test reference data. Each must exit 0 and leave what
+ * {@link #EXPECT} says it leaves: the files under its {@code --out}, the lines it prints.
  */
 class ReadmeCliTest {
     /** How the README names the tiny reference pipeline; replaced by the folder {@link RefData} finds. */
@@ -38,6 +39,28 @@ class ReadmeCliTest {
             new Skip(Pattern.compile("^demo(?!-)(?!.*--quick)"), "the full demo distills for tens of minutes"),
             new Skip(Pattern.compile("runwayml/|stabilityai/|CompVis/"), "needs a downloaded model"),
             new Skip(Pattern.compile("(^|\\s)recipe/"), "the demo teacher's training recipe: about an hour on 2 cores"));
+
+    /**
+     * What a README command must leave behind: files (globs) under its {@code --out} folder and text its output
+     * contains. The first rule whose pattern finds the command applies; a command no rule names must still have
+     * written a non-empty {@code --out} or printed something.
+     */
+    record Expect(Pattern command, List<String> outFiles, List<String> printed) {}
+
+    private static final List<Expect> EXPECT = List.of(
+            new Expect(Pattern.compile("^inspect \\S+/unet$"), List.of(),
+                    List.of("down 0  down_blocks.0", "parameters", "MACs")),
+            new Expect(Pattern.compile("^inspect \\S+$"), List.of(),
+                    List.of("StableDiffusionPipeline", "[text_encoder] transformers.CLIPTextModel", "[unet]")),
+            new Expect(Pattern.compile("^tokenize "), List.of(), List.of("49406  <|startoftext|>", "18376  astronaut</w>")),
+            new Expect(Pattern.compile("^generate "), List.of("*.png"), List.of()),
+            new Expect(Pattern.compile("^prune "), List.of("model_index.json", "unet/config.json",
+                    "unet/diffusion_pytorch_model.safetensors"), List.of()),
+            new Expect(Pattern.compile("^demo-data "), List.of("metadata.jsonl", "**.png"), List.of()),
+            new Expect(Pattern.compile("^(distill|finetune) "), List.of("model_index.json", "unet/config.json",
+                    "unet/diffusion_pytorch_model.safetensors", "metrics.jsonl"), List.of()),
+            new Expect(Pattern.compile("^lora "), List.of("pytorch_lora_weights.safetensors"), List.of()),
+            new Expect(Pattern.compile("^benchmark "), List.of(), List.of("teacher", "tiny")));
 
     /** An all-caps word such as DATA_DIR: a placeholder the reader would have to replace. */
     private static final Pattern PLACEHOLDER = Pattern.compile("(?<![\\w$.-])[A-Z][A-Z0-9_]+(?![\\w-])");
@@ -65,6 +88,35 @@ class ReadmeCliTest {
             System.out.printf("README line %d: %.1f s, exit %d: ./bkd %s%n", c.line(), (System.nanoTime() - t0) / 1e9,
                     r.code(), c.text());
             assertEquals(0, r.code(), "README line " + c.line() + ": ./bkd " + c.text() + "\n" + r.err() + r.out());
+            checkOutputs(c, r, work);
+        }
+    }
+
+    /** The files and lines {@link #EXPECT} asks of one command that ran. */
+    private static void checkOutputs(Command c, Cli r, Path work) throws IOException {
+        String where = "README line " + c.line() + ": ./bkd " + c.text();
+        int o = c.args().indexOf("--out");
+        Path out = o >= 0 && o + 1 < c.args().size() ? work.resolve(c.args().get(o + 1)) : null;
+        Expect e = EXPECT.stream().filter(x -> x.command().matcher(c.text()).find()).findFirst().orElse(null);
+        if (e == null) {
+            if (out != null) {
+                assertTrue(Files.isDirectory(out) ? Files.list(out).findAny().isPresent() : Files.size(out) > 0,
+                        where + " wrote nothing to " + out);
+            } else {
+                assertFalse((r.out() + r.err()).isBlank(), where + " printed nothing");
+            }
+            return;
+        }
+        for (String glob : e.outFiles()) {
+            assertNotNull(out, where + " has no --out to look for " + glob + " in");
+            java.nio.file.PathMatcher m = out.getFileSystem().getPathMatcher("glob:" + glob);
+            try (var files = Files.walk(out)) {
+                assertTrue(files.anyMatch(f -> Files.isRegularFile(f) && m.matches(out.relativize(f))),
+                        where + " did not write " + glob + " under " + out);
+            }
+        }
+        for (String text : e.printed()) {
+            assertTrue((r.out() + r.err()).contains(text), where + " did not print \"" + text + "\":\n" + r.out() + r.err());
         }
     }
 

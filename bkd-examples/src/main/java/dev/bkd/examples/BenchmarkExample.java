@@ -10,7 +10,7 @@ import dev.bkd.core.prune.PruneSpec;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.Weights;
-import dev.bkd.train.optim.Autograd;
+import dev.bkd.core.djl.Autograd;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;

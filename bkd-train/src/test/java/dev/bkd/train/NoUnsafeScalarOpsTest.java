@@ -3,7 +3,7 @@ package dev.bkd.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bkd.core.nn.Scalars;
+import dev.bkd.core.djl.Scalars;
 import dev.bkd.models.vae.DiagonalGaussianDistribution;
 import dev.bkd.train.loop.TrainingLoop;
 import java.io.DataInputStream;
@@ -56,7 +56,7 @@ class NoUnsafeScalarOpsTest {
             }
         }
         assertTrue(scanned > 100, "found the compiled classes: " + scanned);
-        assertEquals(Set.of(), offenders, "use dev.bkd.core.nn.Scalars.mul/div/clamp instead");
+        assertEquals(Set.of(), offenders, "use dev.bkd.core.djl.Scalars.mul/div/clamp instead");
     }
 
     @Test

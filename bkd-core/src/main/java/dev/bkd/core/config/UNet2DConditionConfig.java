@@ -6,12 +6,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bkd.core.config.UNetBlockType.Stage;
+import dev.bkd.core.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -501,22 +501,11 @@ public record UNet2DConditionConfig(
 
     /** Writes {@link #toJsonString()} to {@code file} (via a temporary file, so a crash leaves no half file). */
     public void save(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
         try {
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".config", ".json.tmp");
-            try {
-                Files.writeString(tmp, toJsonString(), StandardCharsets.UTF_8);
-                if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
-                    // temp files are 0600; a config is as readable as any file in a model folder
-                    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-                }
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            AtomicFiles.replace(file, ch -> ch.write(java.nio.ByteBuffer.wrap(toJsonString().getBytes(StandardCharsets.UTF_8))));
         } catch (IOException e) {
-            throw new ConfigException(ConfigReader.label(file) + ": cannot write: " + e.getMessage(), e);
+            throw new ConfigException(ConfigReader.label(file) + ": cannot write: " + AtomicFiles.describe(e), e);
         }
     }
 

@@ -21,6 +21,8 @@ import java.util.stream.Stream;
 public final class LoraFiles {
     /** diffusers' LORA_WEIGHT_NAME_SAFE. */
     public static final String WEIGHT_NAME = "pytorch_lora_weights.safetensors";
+    /** The name diffusers saves without safetensors; read weights-only. */
+    public static final String PICKLE_WEIGHT_NAME = "pytorch_lora_weights.bin";
     public static final String UNET = LoraKeys.UNET;
     public static final String TEXT_ENCODER = LoraKeys.TEXT_ENCODER;
 
@@ -58,7 +60,8 @@ public final class LoraFiles {
     }
 
     /**
-     * The file {@code path} names: itself, or in a folder {@value #WEIGHT_NAME} (else its only
+     * The file {@code path} names: itself, or in a folder {@value #WEIGHT_NAME} (else {@value #PICKLE_WEIGHT_NAME},
+     * else its only
      * {@code .safetensors}), like diffusers' {@code load_lora_weights(folder)}.
      */
     public static Path resolve(Path path) {
@@ -71,6 +74,11 @@ public final class LoraFiles {
         Path named = path.resolve(WEIGHT_NAME);
         if (Files.isRegularFile(named)) {
             return named;
+        }
+        // diffusers' pickle name; StateDicts reads it weights-only
+        Path pickle = path.resolve(PICKLE_WEIGHT_NAME);
+        if (Files.isRegularFile(pickle)) {
+            return pickle;
         }
         List<Path> found;
         try (Stream<Path> s = Files.list(path)) {

@@ -8,7 +8,7 @@ import dev.bkd.core.nn.AdaptableModule;
 import dev.bkd.core.nn.Conv2d;
 import dev.bkd.core.nn.LayerAdapter;
 import dev.bkd.core.nn.Linear;
-import dev.bkd.core.nn.Scalars;
+import dev.bkd.core.djl.Scalars;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;

@@ -5,7 +5,7 @@ import static dev.bkd.core.modules.Taps.out;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.nn.Module;
-import dev.bkd.core.nn.Scalars;
+import dev.bkd.core.djl.Scalars;
 
 /**
  * diffusers' Timesteps / get_timestep_embedding: sinusoidal features of (N,) timesteps, always float32.

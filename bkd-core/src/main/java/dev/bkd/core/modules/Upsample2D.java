@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.nn.Conv2d;
 import dev.bkd.core.nn.Module;
-import dev.bkd.core.nn.Scalars;
+import dev.bkd.core.djl.Scalars;
 
 /**
  * diffusers' Upsample2D with {@code use_conv=True}: nearest-neighbour x2 (or to an explicit size when the

@@ -3,6 +3,7 @@ package dev.bkd.core.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import dev.bkd.core.config.ConfigException;
+import dev.bkd.core.djl.Scalars;
 import java.util.function.UnaryOperator;
 
 /** The activation functions diffusers and transformers name in configs. */

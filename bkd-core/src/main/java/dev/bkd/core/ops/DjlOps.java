@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import dev.bkd.core.nn.Scalars;
+import dev.bkd.core.djl.Scalars;
 import java.util.Arrays;
 
 /**

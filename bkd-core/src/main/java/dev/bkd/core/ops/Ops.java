@@ -1,8 +1,16 @@
 package dev.bkd.core.ops;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
 import dev.bkd.core.BkdException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Numerical kernels every model calls (GroupNorm, scaled dot-product attention), never its own copy.
@@ -16,6 +24,12 @@ public final class Ops {
 
     /** Which implementation runs. */
     public enum Backend { TORCH, DJL }
+
+    private static final Logger LOG = LoggerFactory.getLogger(Ops.class);
+    /** What auto chose per device: decided at the first op there, then fixed for the process. */
+    private static final Map<Device, Backend> AUTO = new ConcurrentHashMap<>();
+    private static final AtomicBoolean WARNED = new AtomicBoolean();
+    private static volatile Choice choice = Choice.parse("auto");
 
     private Ops() {}
 
@@ -53,22 +67,79 @@ public final class Ops {
                 : DjlOps.attention(q, k, v, mask, causal, scale);
     }
 
-    /** The backend that runs for arrays like {@code a}, after {@value #BACKEND_PROPERTY}. */
+    /**
+     * The backend that runs for arrays like {@code a}, after {@value #BACKEND_PROPERTY}. Resolved once: the
+     * property is parsed again only when its value changes, and {@code auto} decides once per device (loading
+     * the TorchScript module there the first time), so an op pays one property read and one map lookup.
+     */
     public static Backend backend(NDArray a) {
-        String choice = System.getProperty(BACKEND_PROPERTY, "auto").trim().toLowerCase(java.util.Locale.ROOT);
-        switch (choice) {
-            case "djl":
-                return Backend.DJL;
-            case "torch":
-                return Backend.TORCH; // TorchScriptOps reports why if it cannot load
-            case "auto":
-            case "":
-                return "PyTorch".equals(a.getManager().getEngine().getEngineName())
-                                && TorchScriptOps.isAvailable(a.getDevice())
-                        ? Backend.TORCH
-                        : Backend.DJL;
-            default:
-                throw new BkdException("-D" + BACKEND_PROPERTY + "=" + choice + " is not a backend; use auto, djl or torch");
+        String raw = System.getProperty(BACKEND_PROPERTY, "auto");
+        Choice c = choice;
+        if (!raw.equals(c.raw)) {
+            c = Choice.parse(raw);
+            choice = c;
+        }
+        if (c.fixed != null) {
+            return c.fixed; // TORCH: TorchScriptOps reports why if it cannot load; DJL: chosen deliberately, no warning
+        }
+        if (!(a instanceof PtNDArray)) {
+            warnFallback("the arrays live on DJL engine " + a.getManager().getEngine().getEngineName()
+                    + ", and the fused kernels need the PyTorch engine");
+            return Backend.DJL;
+        }
+        return AUTO.computeIfAbsent(a.getDevice(), device -> {
+            String why = TorchScriptOps.unavailableReason(device);
+            if (why == null) {
+                return Backend.TORCH;
+            }
+            warnFallback(why + " (on " + device + ")");
+            return Backend.DJL;
+        });
+    }
+
+    /**
+     * Logs, once per process, that the slow path runs, why, and what it costs; true if this call logged. Quiet
+     * fallbacks turned a broken DJL upgrade into a 2-3x slower training run that nobody noticed.
+     */
+    static boolean warnFallback(String reason) {
+        if (!WARNED.compareAndSet(false, true)) {
+            return false;
+        }
+        LOG.warn(fallbackMessage(reason));
+        return true;
+    }
+
+    /** The fallback warning for {@code reason}: the cause, the cost (BENCHMARKS.md) and what to do. */
+    static String fallbackMessage(String reason) {
+        return "bkd uses the slow pure-DJL GroupNorm and attention because " + reason + ". Cost (BENCHMARKS.md):"
+                + " GroupNorm ~3x and attention ~3-6x slower, a UNet forward ~1.7x and forward+backward ~2.6x"
+                + " slower, attention peak memory ~2x. Fix the cause (see the canary test dev.bkd.core.djl."
+                + "DjlWorkaroundsCanaryTest), or pass -D" + BACKEND_PROPERTY + "=djl to choose this path on purpose.";
+    }
+
+    /** The parsed value of {@value #BACKEND_PROPERTY}; {@code fixed} is null for auto. */
+    private static final class Choice {
+        final String raw;
+        final Backend fixed;
+
+        private Choice(String raw, Backend fixed) {
+            this.raw = raw;
+            this.fixed = fixed;
+        }
+
+        static Choice parse(String raw) {
+            String v = raw.trim().toLowerCase(Locale.ROOT);
+            switch (v) {
+                case "djl":
+                    return new Choice(raw, Backend.DJL);
+                case "torch":
+                    return new Choice(raw, Backend.TORCH);
+                case "auto":
+                case "":
+                    return new Choice(raw, null);
+                default:
+                    throw new BkdException("-D" + BACKEND_PROPERTY + "=" + v + " is not a backend; use auto, djl or torch");
+            }
         }
     }
 }

@@ -8,6 +8,9 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.djl.ModuleInvoker;
+import dev.bkd.core.djl.OpsScript;
+import dev.bkd.core.djl.TorchScriptArchive;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Map;
@@ -103,7 +106,7 @@ public final class TorchScriptOps {
             LOG.debug("TorchScript ops loaded on {}", device);
             return new Loaded(block, null);
         } catch (IOException | RuntimeException e) {
-            LOG.warn("TorchScript ops unavailable on {}, using pure-DJL ops: {}", device, e.toString());
+            LOG.debug("TorchScript ops unavailable on {}: {}", device, e.toString());
             return new Loaded(null, "loading the TorchScript ops module failed: " + e);
         }
     }

@@ -4,21 +4,17 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.bkd.core.config.ModelIndex;
 import dev.bkd.core.config.UNet2DConditionConfig;
+import dev.bkd.core.BkdException;
 import dev.bkd.core.io.AtomicFolder;
+import dev.bkd.core.io.FileTrees;
 import dev.bkd.core.safetensors.SafetensorsWriter;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.StateDicts;
 import dev.bkd.core.weights.WeightFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,14 +43,8 @@ public final class Pruner {
         checkOut(teacher, out, force);
         UNet2DConditionConfig tc = UNet2DConditionConfig.read(unetDir.resolve(UNet2DConditionModel.CONFIG_NAME));
         PrunePlan plan = PrunePlan.derive(tc, spec);
-        Path parent = out.toAbsolutePath().normalize().getParent();
-        Path tmp = null;
-        try {
-            Files.createDirectories(parent);
-            tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp-");
-            if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-            }
+        try (AtomicFolder folder = AtomicFolder.begin(out, true)) {
+            Path tmp = folder.dir();
             List<String> copied = new ArrayList<>();
             if (pipeline) {
                 ModelIndex index = ModelIndex.read(teacher.resolve("model_index.json"));
@@ -68,20 +58,15 @@ public final class Pruner {
                         throw new PruneException(teacher + ": model_index.json lists component `" + e.getKey()
                                 + "` but there is no folder " + src);
                     }
-                    copyTree(src, tmp.resolve(e.getKey()));
+                    FileTrees.copy(src, tmp.resolve(e.getKey()));
                     copied.add(e.getKey());
                 }
             }
             writeUnet(plan, unetDir, pipeline ? tmp.resolve("unet") : tmp, teacher.toString());
-            replace(tmp, out);
-            tmp = null;
+            folder.commit();
             return new Result(plan, out, pipeline, copied);
         } catch (IOException e) {
             throw new PruneException("cannot write " + out + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                AtomicFolder.deleteTree(tmp);
-            }
         }
     }
 
@@ -101,61 +86,17 @@ public final class Pruner {
     }
 
     private static void checkOut(Path teacher, Path out, boolean force) {
-        Path t = teacher.toAbsolutePath().normalize();
-        Path o = out.toAbsolutePath().normalize();
-        if (o.startsWith(t) || t.startsWith(o)) {
-            throw new PruneException("output " + out + " and teacher " + teacher + " overlap; choose another --out");
+        try {
+            AtomicFolder.requireApart(out, teacher, "teacher");
+        } catch (BkdException e) {
+            throw new PruneException(e.getMessage());
         }
+        Path o = out.toAbsolutePath().normalize();
         if (Files.exists(o) && !Files.isDirectory(o)) {
             throw new PruneException("output " + out + " exists and is not a folder");
         }
-        if (!force && Files.isDirectory(o) && !isEmpty(o)) {
+        if (!force && Files.isDirectory(o) && !AtomicFolder.isEmpty(o)) {
             throw new PruneException("output " + out + " exists and is not empty; pass --force to replace it");
         }
-    }
-
-    /** Moves {@code tmp} to {@code out}; an existing {@code out} is moved aside first and deleted after. */
-    private static void replace(Path tmp, Path out) throws IOException {
-        Path old = null;
-        if (Files.exists(out)) {
-            old = Files.createTempDirectory(tmp.getParent(), "." + out.getFileName() + ".old-");
-            Files.delete(old);
-            Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
-        }
-        try {
-            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            if (old != null) {
-                Files.move(old, out, StandardCopyOption.ATOMIC_MOVE);
-            }
-            throw e;
-        }
-        if (old != null) {
-            AtomicFolder.deleteTree(old);
-        }
-    }
-
-    private static boolean isEmpty(Path dir) {
-        try (var s = Files.list(dir)) {
-            return s.findAny().isEmpty();
-        } catch (IOException e) {
-            throw new UncheckedIOException(dir.toString(), e);
-        }
-    }
-
-    private static void copyTree(Path src, Path dst) throws IOException {
-        Files.walkFileTree(src, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
-                Files.createDirectories(dst.resolve(src.relativize(d).toString()));
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                Files.copy(f, dst.resolve(src.relativize(f).toString()));
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

@@ -3,19 +3,15 @@ package dev.bkd.core.safetensors;
 import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.bkd.core.config.ConfigReader;
+import dev.bkd.core.io.AtomicFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -51,32 +47,17 @@ public final class SafetensorsWriter {
         if (!Files.isDirectory(dir)) {
             throw new SafetensorsException(file, "cannot write: folder " + dir + " does not exist");
         }
-        Path tmp = null;
         try {
-            tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            AtomicFiles.replace(file, ch -> {
                 ByteBuffer head = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
                 head.putLong(header.length).put(header).flip();
                 writeFully(ch, head);
                 for (Item it : items) {
                     writeFully(ch, data(file, it));
                 }
-                ch.force(true);
-            }
-            makeReadable(tmp);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-            tmp = null;
-            syncFolder(dir);
+            });
         } catch (IOException e) {
-            throw new SafetensorsException(file, "cannot write: " + describe(e), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort: the final name was never touched
-                }
-            }
+            throw new SafetensorsException(file, "cannot write: " + AtomicFiles.describe(e), e);
         }
     }
 
@@ -173,26 +154,6 @@ public final class SafetensorsWriter {
     }
 
     /** Temp files are created 0600; a saved model should be readable like any other file. */
-    private static void makeReadable(Path tmp) throws IOException {
-        PosixFileAttributeView view = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
-        if (view != null) {
-            view.setPermissions(PosixFilePermissions.fromString("rw-r--r--"));
-        }
-    }
 
-    /** Makes the rename itself durable; not every platform can open a folder, which is harmless. */
-    private static void syncFolder(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | RuntimeException ignored) {
-            // best effort
-        }
-    }
 
-    private static String describe(IOException e) {
-        if (e instanceof FileSystemException fs && fs.getReason() != null) {
-            return fs.getReason() + " (" + fs.getFile() + ")";
-        }
-        return e.toString();
-    }
 }

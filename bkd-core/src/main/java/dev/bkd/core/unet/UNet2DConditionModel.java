@@ -1,6 +1,6 @@
 package dev.bkd.core.unet;
 
-import dev.bkd.core.nn.Scalars;
+import dev.bkd.core.djl.Scalars;
 import static dev.bkd.core.modules.Taps.out;
 
 import ai.djl.Device;

@@ -11,8 +11,9 @@ public final class StateDicts {
 
     /**
      * A folder is resolved like diffusers does ({@link WeightFiles#resolve}, no variant); a
-     * {@code *.safetensors.index.json} opens its shards; a pickle checkpoint is refused with
-     * {@link PickleCheckpointException}; any other file must parse as safetensors.
+     * {@code *.safetensors.index.json} opens its shards; a torch checkpoint ({@code .ckpt/.bin/.pt/.pth}, or any
+     * zip) is read weights-only ({@link TorchPickleStateDict}: no code in it can run); a sharded pickle index
+     * is refused with {@link PickleCheckpointException}; any other file must parse as safetensors.
      */
     public static StateDict open(Path path) {
         if (Files.isDirectory(path)) {
@@ -20,13 +21,19 @@ public final class StateDicts {
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (PickleCheckpointException.isPickle(path)) {
-            throw new PickleCheckpointException(path);
+            if (name.endsWith(".json")) {
+                throw new PickleCheckpointException(path);
+            }
+            return TorchPickleStateDict.open(path);
         }
         if (name.endsWith(".json")) {
             return ShardedStateDict.open(path);
         }
         if (name.endsWith(".safetensors")) {
             return SafetensorsStateDict.open(path);
+        }
+        if (dev.bkd.core.pickle.TorchArchive.looksLikeZip(path)) {
+            return TorchPickleStateDict.open(path);
         }
         try {
             return SafetensorsStateDict.open(path);

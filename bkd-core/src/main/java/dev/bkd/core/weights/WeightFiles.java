@@ -31,7 +31,9 @@ public final class WeightFiles {
      * The weight file of {@code componentDir} (e.g. {@code .../unet}) for {@code variant} (e.g. "fp16"; null or
      * blank for the default), named like diffusers' {@code _add_variant}: {@code diffusion_pytorch_model.fp16
      * .safetensors}, {@code model.safetensors.index.fp16.json}. A missing variant falls back to the default
-     * weights with a warning; pickle-only folders are refused; nothing found lists what was looked for.
+     * weights with a warning; a folder with only a torch pickle ({@code diffusion_pytorch_model.bin},
+     * {@code pytorch_model.bin}) gives that file, which {@link StateDicts#open} reads weights-only; a sharded
+     * pickle is refused; nothing found lists what was looked for.
      */
     public static Path resolve(Path componentDir, String variant) {
         if (!Files.isDirectory(componentDir)) {
@@ -57,7 +59,20 @@ public final class WeightFiles {
         }
         List<Path> pickles = pickles(componentDir, hasVariant ? variant : null);
         if (!pickles.isEmpty()) {
-            throw new PickleCheckpointException(pickles.get(0));
+            Path p = pickles.get(0);
+            String n = p.getFileName().toString();
+            if (n.endsWith(".json")) {
+                throw new PickleCheckpointException(p);
+            }
+            if (!PICKLE_NAMES.contains(n) && !(hasVariant && withVariant(PICKLE_NAMES, variant).contains(n))) {
+                throw new WeightFileException(componentDir + ": no weights under a name diffusers/transformers"
+                        + " save (looked for " + String.join(", ", looked) + ", " + String.join(", ", PICKLE_NAMES)
+                        + "); it holds " + listing(componentDir) + ". Rename the weight file to one of those.");
+            }
+            if (hasVariant && !n.contains("." + variant + ".")) {
+                LOG.warn("{}: no '{}' variant weights; using {} instead", componentDir, variant, p.getFileName());
+            }
+            return p;
         }
         throw new WeightFileException(componentDir + ": no safetensors weights found; looked for "
                 + String.join(", ", looked) + ". The folder holds: " + listing(componentDir));

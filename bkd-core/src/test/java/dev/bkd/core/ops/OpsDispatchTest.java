@@ -1,6 +1,7 @@
 package dev.bkd.core.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,6 +34,16 @@ class OpsDispatchTest {
             BkdException e = assertThrows(BkdException.class, () -> Ops.backend(x));
             assertTrue(e.getMessage().contains("cuda-magic") && e.getMessage().contains("auto, djl or torch"), e.getMessage());
         }
+    }
+
+    /** The slow path is never silent: one WARN per process naming the reason, the cost and the way out. */
+    @Test
+    void fallbackWarnsOncePerProcessWithReasonAndCost() {
+        String msg = Ops.fallbackMessage("the reflection into DJL failed");
+        assertTrue(msg.contains("the reflection into DJL failed") && msg.contains("slower") && msg.contains("-Dbkd.ops=djl"),
+                msg);
+        Ops.warnFallback("first"); // may be false if an earlier test in this JVM fell back
+        assertFalse(Ops.warnFallback("second"), "warned twice in one process");
     }
 
     @Test

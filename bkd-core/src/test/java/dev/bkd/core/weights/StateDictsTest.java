@@ -46,16 +46,20 @@ class StateDictsTest {
     }
 
     @Test
-    void refusesPickleCheckpointsWithoutReadingThem() throws IOException {
-        for (String name : new String[] {"pytorch_model.bin", "v1-5-pruned.ckpt", "x.pt", "y.pth",
-            "diffusion_pytorch_model.bin.index.json", "M.BIN"}) {
+    void readsPickleNamesWeightsOnlyAndRefusesShardedPickles() throws IOException {
+        for (String name : new String[] {"pytorch_model.bin", "v1-5-pruned.ckpt", "x.pt", "y.pth", "M.BIN"}) {
             Path f = Files.writeString(dir.resolve(name), "not even a pickle");
-            PickleCheckpointException e = assertThrows(PickleCheckpointException.class, () -> StateDicts.open(f));
-            assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
-            assertTrue(e.getMessage().contains("arbitrary code"), e.getMessage());
-            assertTrue(e.getMessage().contains("from safetensors.torch import save_file"), e.getMessage());
-            assertTrue(e.getMessage().contains("safe_serialization=True"), e.getMessage());
+            dev.bkd.core.pickle.PickleException e = assertThrows(dev.bkd.core.pickle.PickleException.class,
+                    () -> StateDicts.open(f));
+            assertTrue(e.getMessage().startsWith(f.toString()) && e.getMessage().contains("not a torch zip archive"),
+                    e.getMessage());
         }
+        Path f = Files.writeString(dir.resolve("diffusion_pytorch_model.bin.index.json"), "{}");
+        PickleCheckpointException e = assertThrows(PickleCheckpointException.class, () -> StateDicts.open(f));
+        assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("arbitrary code"), e.getMessage());
+        assertTrue(e.getMessage().contains("from safetensors.torch import save_file"), e.getMessage());
+        assertTrue(e.getMessage().contains("safe_serialization=True"), e.getMessage());
     }
 
     @Test

@@ -73,15 +73,22 @@ class WeightFilesTest {
     }
 
     @Test
-    void pickleOnlyFoldersAreRefused() throws IOException {
+    void pickleOnlyFoldersGiveThePickleShardedOnesAreRefused() throws IOException {
         Path bin = touch("diffusion_pytorch_model.fp16.bin");
         touch("config.json");
-        PickleCheckpointException e = assertThrows(PickleCheckpointException.class, () -> WeightFiles.resolve(dir, "fp16"));
-        assertTrue(e.getMessage().startsWith(bin.toString()) && e.getMessage().contains("arbitrary code"), e.getMessage());
+        assertEquals(bin, WeightFiles.resolve(dir, "fp16"));
         Files.delete(bin);
+        Path index = touch("pytorch_model.bin.index.json");
+        PickleCheckpointException e = assertThrows(PickleCheckpointException.class, () -> WeightFiles.resolve(dir, null));
+        assertTrue(e.getMessage().startsWith(index.toString()) && e.getMessage().contains("sharded"), e.getMessage());
+        Path plain = touch("pytorch_model.bin");
+        assertEquals(plain, WeightFiles.resolve(dir, null));
+        Files.delete(plain);
+        Files.delete(index);
         Path ckpt = touch("sd-v1-5.ckpt");
-        e = assertThrows(PickleCheckpointException.class, () -> WeightFiles.resolve(dir, null));
-        assertTrue(e.getMessage().startsWith(ckpt.toString()), e.getMessage());
+        WeightFileException w = assertThrows(WeightFileException.class, () -> WeightFiles.resolve(dir, null));
+        assertTrue(w.getMessage().startsWith(dir.toString()) && w.getMessage().contains("sd-v1-5.ckpt")
+                && w.getMessage().contains("Rename"), w.getMessage());
     }
 
     @Test

@@ -57,6 +57,7 @@ final class ConvertCommand implements Callable<Integer> {
         if (!Files.isDirectory(model)) {
             throw new BkdException(model + ": not a folder");
         }
+        AtomicFolder.requireApart(out, model, "--model");
         DataType to = dtype == Dtype.float16 ? DataType.FLOAT16 : DataType.FLOAT32;
         long tensors = 0;
         try (AtomicFolder f = AtomicFolder.begin(out, force); NDManager m = NDManager.newBaseManager();

@@ -1,11 +1,11 @@
 package dev.bkd.examples.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.bkd.core.io.AtomicFolder;
 import dev.bkd.core.prune.PruneSpec;
 import dev.bkd.core.prune.Pruner;
 import dev.bkd.core.unet.UNet2DConditionModel;
-import dev.bkd.train.AtomicFiles;
+import dev.bkd.core.io.AtomicFiles;
+import dev.bkd.core.io.FileTrees;
 import dev.bkd.train.distill.DistillOptions;
 import dev.bkd.train.distill.Distiller;
 import dev.bkd.train.log.ImageGrid;
@@ -165,8 +165,8 @@ final class DemoCommand implements Callable<Integer> {
 
     private void distill(DemoState state, String key, Path teacherDir, Path pruned, Path data, Path student, Path cache) {
         if (!key.equals(state.keyOf("distill-started"))) {
-            AtomicFolder.deleteTree(student); // new settings: this stage starts over
-            AtomicFolder.deleteTree(cache);
+            FileTrees.deleteQuietly(student); // new settings: this stage starts over
+            FileTrees.deleteQuietly(cache);
             state.forget("distill");
             state.finish("distill-started", key);
         }

@@ -2,7 +2,7 @@ package dev.bkd.examples.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bkd.core.config.ConfigReader;
-import dev.bkd.train.AtomicFiles;
+import dev.bkd.core.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

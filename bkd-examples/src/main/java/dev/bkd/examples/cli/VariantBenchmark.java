@@ -12,7 +12,7 @@ import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.train.optim.AdamW;
-import dev.bkd.train.optim.Autograd;
+import dev.bkd.core.djl.Autograd;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

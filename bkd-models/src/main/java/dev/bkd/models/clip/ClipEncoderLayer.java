@@ -1,7 +1,6 @@
 package dev.bkd.models.clip;
 
 import ai.djl.ndarray.NDArray;
-import dev.bkd.core.config.ClipTextConfig;
 import dev.bkd.core.nn.LayerNorm;
 import dev.bkd.core.nn.Module;
 
@@ -12,12 +11,12 @@ public final class ClipEncoderLayer extends Module {
     final ClipMlp mlp;
     final LayerNorm layerNorm2;
 
-    public ClipEncoderLayer(ClipTextConfig config) {
-        float eps = (float) config.layerNormEps();
-        selfAttn = child("self_attn", new ClipAttention(config));
-        layerNorm1 = child("layer_norm1", new LayerNorm(config.hiddenSize(), eps));
-        mlp = child("mlp", new ClipMlp(config));
-        layerNorm2 = child("layer_norm2", new LayerNorm(config.hiddenSize(), eps));
+    public ClipEncoderLayer(ClipLayerSpec spec) {
+        float eps = (float) spec.layerNormEps();
+        selfAttn = child("self_attn", new ClipAttention(spec));
+        layerNorm1 = child("layer_norm1", new LayerNorm(spec.hiddenSize(), eps));
+        mlp = child("mlp", new ClipMlp(spec));
+        layerNorm2 = child("layer_norm2", new LayerNorm(spec.hiddenSize(), eps));
     }
 
     public NDArray forward(NDArray x) {

@@ -1,7 +1,6 @@
 package dev.bkd.models.clip;
 
 import ai.djl.ndarray.NDArray;
-import dev.bkd.core.config.ClipTextConfig;
 import dev.bkd.core.nn.Activations;
 import dev.bkd.core.nn.Linear;
 import dev.bkd.core.nn.Module;
@@ -13,10 +12,10 @@ public final class ClipMlp extends Module {
     final Linear fc2;
     private final UnaryOperator<NDArray> act;
 
-    public ClipMlp(ClipTextConfig config) {
-        fc1 = child("fc1", new Linear(config.hiddenSize(), config.intermediateSize(), true));
-        fc2 = child("fc2", new Linear(config.intermediateSize(), config.hiddenSize(), true));
-        act = Activations.byName(config.hiddenAct(), "text_encoder/config.json: field `hidden_act`");
+    public ClipMlp(ClipLayerSpec spec) {
+        fc1 = child("fc1", new Linear(spec.hiddenSize(), spec.intermediateSize(), true));
+        fc2 = child("fc2", new Linear(spec.intermediateSize(), spec.hiddenSize(), true));
+        act = Activations.byName(spec.hiddenAct(), spec.configLabel() + ": field `hidden_act`");
     }
 
     public NDArray forward(NDArray x) {

@@ -25,7 +25,7 @@ public final class ClipTextTransformer extends Module {
     public ClipTextTransformer(ClipTextConfig config) {
         this.config = config;
         embeddings = child("embeddings", new ClipTextEmbeddings(config));
-        encoder = child("encoder", new ClipEncoder(config));
+        encoder = child("encoder", new ClipEncoder(ClipLayerSpec.of(config), config.numHiddenLayers()));
         finalLayerNorm = child("final_layer_norm", new LayerNorm(config.hiddenSize(), (float) config.layerNormEps()));
     }
 

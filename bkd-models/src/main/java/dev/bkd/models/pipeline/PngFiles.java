@@ -23,14 +23,27 @@ public final class PngFiles {
 
     /** Writes {@code image} to {@code file} with {@code text} (keyword -> value) chunks. */
     public static void write(BufferedImage image, Path file, Map<String, String> text) {
+        try {
+            Files.write(file, encode(image, text, file.toString()));
+        } catch (IOException e) {
+            throw new BkdException(file + ": cannot write the PNG: " + e.getMessage(), e);
+        }
+    }
+
+    /** The PNG bytes of {@code image} with {@code text} chunks (what {@link #write} stores; the server sends them). */
+    public static byte[] encode(BufferedImage image, Map<String, String> text) {
+        return encode(image, text, "PNG");
+    }
+
+    private static byte[] encode(BufferedImage image, Map<String, String> text, String what) {
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         try {
             if (!ImageIO.write(image, "png", png)) {
-                throw new BkdException(file + ": no PNG writer in this JVM");
+                throw new BkdException(what + ": no PNG writer in this JVM");
             }
             byte[] plain = png.toByteArray();
             if (!new String(plain, 12, 4, StandardCharsets.US_ASCII).equals("IHDR")) {
-                throw new BkdException(file + ": the JVM's PNG writer did not start with IHDR");
+                throw new BkdException(what + ": the JVM's PNG writer did not start with IHDR");
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream(plain.length + 1024);
             out.write(plain, 0, SIGNATURE_AND_IHDR);
@@ -38,9 +51,9 @@ public final class PngFiles {
                 out.write(textChunk(e.getKey(), e.getValue()));
             }
             out.write(plain, SIGNATURE_AND_IHDR, plain.length - SIGNATURE_AND_IHDR);
-            Files.write(file, out.toByteArray());
+            return out.toByteArray();
         } catch (IOException e) {
-            throw new BkdException(file + ": cannot write the PNG: " + e.getMessage(), e);
+            throw new BkdException(what + ": cannot encode the PNG: " + e.getMessage(), e);
         }
     }
 

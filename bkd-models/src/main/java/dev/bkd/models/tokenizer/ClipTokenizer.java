@@ -135,6 +135,16 @@ public final class ClipTokenizer implements AutoCloseable {
     }
 
     /**
+     * Ids without BOS/EOS and without truncation (transformers' {@code tokenizer(text, truncation=False,
+     * add_special_tokens=False)}), as A1111 tokenizes each weighted fragment of a prompt.
+     */
+    public int[] idsWithoutSpecialTokens(String text) {
+        checkOpen();
+        Objects.requireNonNull(text, "text");
+        return Arrays.stream(hf.encode(text, false, false).getIds()).mapToInt(Math::toIntExact).toArray();
+    }
+
+    /**
      * Long-prompt mode (opt-in; {@link #encode} truncates): see {@link TokenizedPrompt#chunks(int)}.
      */
     public int[][] encodeChunks(String prompt, int minChunks) {

@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.modules.Scoped;
-import dev.bkd.core.nn.Scalars;
+import dev.bkd.core.djl.Scalars;
 import java.util.List;
 import java.util.random.RandomGenerator;
 

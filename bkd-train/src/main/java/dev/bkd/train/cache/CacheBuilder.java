@@ -7,7 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.bkd.core.config.ConfigReader;
 import dev.bkd.core.safetensors.SafetensorsWriter;
-import dev.bkd.train.AtomicFiles;
+import dev.bkd.core.io.Leftovers;
 import dev.bkd.train.data.CaptionedDataset;
 import dev.bkd.train.data.CaptionedImage;
 import dev.bkd.train.data.EpochSampler;
@@ -101,11 +101,7 @@ public final class CacheBuilder {
     private CacheManifest prepare(Path dir, CacheFingerprint fp) {
         try {
             Files.createDirectories(dir);
-            try (Stream<Path> s = Files.list(dir)) {
-                for (Path p : s.filter(AtomicFiles::isLeftover).toList()) {
-                    Files.deleteIfExists(p); // a shard or cache.json being written when the last build died
-                }
-            }
+            Leftovers.clean(dir); // a shard or cache.json being written when the last build died
         } catch (IOException e) {
             throw new CacheException(dir + ": cannot prepare the cache folder: " + e.getMessage(), e);
         }

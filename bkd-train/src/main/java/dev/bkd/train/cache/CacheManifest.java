@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.ConfigReader;
-import dev.bkd.train.AtomicFiles;
+import dev.bkd.core.io.AtomicFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -8,14 +8,13 @@ import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ConfigReader;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.safetensors.SafetensorsWriter;
-import dev.bkd.train.AtomicFiles;
-import dev.bkd.train.FileTrees;
+import dev.bkd.core.io.AtomicFiles;
+import dev.bkd.core.io.AtomicFolder;
+import dev.bkd.core.io.CrashPoint;
+import dev.bkd.core.io.Leftovers;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -24,7 +23,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -44,7 +42,6 @@ public final class CheckpointManager {
     public static final String WEIGHTS_SUFFIX = ".safetensors";
     static final String FORMAT = "bkd-checkpoint";
     private static final Pattern FINAL = Pattern.compile("checkpoint-(\\d{1,18})");
-    private static final Pattern PENDING = Pattern.compile("\\.checkpoint-(\\d{1,18})\\.(tmp|old)-[0-9a-f-]+");
     private static final Pattern SET_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*");
 
     private final Path outputDir;
@@ -73,30 +70,15 @@ public final class CheckpointManager {
             }
         }
         Path target = outputDir.resolve(PREFIX + state.step());
-        Path tmp = outputDir.resolve("." + PREFIX + state.step() + ".tmp-" + UUID.randomUUID());
-        try {
-            Files.createDirectory(tmp);
+        try (AtomicFolder folder = AtomicFolder.begin(target, true)) {
             for (Map.Entry<String, Map<String, NDArray>> e : weightSets.entrySet()) {
-                SafetensorsWriter.write(tmp.resolve(e.getKey() + WEIGHTS_SUFFIX), e.getValue());
+                SafetensorsWriter.write(folder.dir().resolve(e.getKey() + WEIGHTS_SUFFIX), e.getValue());
             }
-            AtomicFiles.writeString(tmp.resolve(STATE_FILE), stateJson(state, weightSets.keySet()));
-            syncFolder(tmp);
-            if (Files.exists(target)) {
-                Path old = outputDir.resolve("." + PREFIX + state.step() + ".old-" + UUID.randomUUID());
-                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                FileTrees.delete(old);
-            } else {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            }
-            tmp = null;
-            syncFolder(outputDir);
-        } catch (IOException | BkdException e) {
+            AtomicFiles.writeString(folder.dir().resolve(STATE_FILE), stateJson(state, weightSets.keySet()));
+            CrashPoint.reach("checkpoint.written");
+            folder.commit();
+        } catch (BkdException e) {
             throw new CheckpointException(target + ": cannot write the checkpoint: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                deleteQuietly(tmp);
-            }
         }
         LOG.info("saved {}", target);
         prune();
@@ -199,50 +181,20 @@ public final class CheckpointManager {
         List<Path> all = list();
         for (Path p : all.subList(0, Math.max(0, all.size() - keepLast))) {
             LOG.info("removing old {}", p);
-            deleteQuietly(p);
+            AtomicFolder.delete(p);
         }
     }
 
-    /** Deletes temp folders of interrupted saves; puts back a checkpoint displaced by an interrupted replace. */
+    /**
+     * Cleans what interrupted saves, prunes and exports left in the output folder (see {@link Leftovers}): puts back
+     * a checkpoint displaced by an interrupted replace, deletes the rest.
+     */
     private void recoverLeftovers() {
-        try (Stream<Path> s = Files.list(outputDir)) {
-            for (Path p : s.toList()) {
-                Matcher m = PENDING.matcher(p.getFileName().toString());
-                if (!m.matches()) {
-                    continue;
-                }
-                Path target = outputDir.resolve(PREFIX + m.group(1));
-                if (m.group(2).equals("old") && !Files.exists(target)) {
-                    Files.move(p, target, StandardCopyOption.ATOMIC_MOVE);
-                    LOG.warn("restored {} from an interrupted replace", target);
-                } else {
-                    LOG.warn("removing {} left by an interrupted checkpoint save", p);
-                    deleteQuietly(p);
-                }
-            }
-        } catch (IOException e) {
-            throw new CheckpointException(outputDir + ": cannot clean up interrupted checkpoints: " + e.getMessage(), e);
-        }
+        Leftovers.clean(outputDir);
     }
 
     private static long stepOf(Path p) {
         Matcher m = FINAL.matcher(p.getFileName().toString());
         return m.matches() ? Long.parseLong(m.group(1)) : -1;
-    }
-
-    private static void deleteQuietly(Path root) {
-        try {
-            FileTrees.delete(root);
-        } catch (IOException e) {
-            LOG.warn("could not delete {}: {}", root, e.getMessage());
-        }
-    }
-
-    private static void syncFolder(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | RuntimeException ignored) {
-            // best effort: not every platform can sync a folder
-        }
     }
 }

@@ -1,6 +1,6 @@
 package dev.bkd.train.distill;
 
-import dev.bkd.train.FileTrees;
+import dev.bkd.core.io.FileTrees;
 import dev.bkd.train.loop.TrainConfig;
 import dev.bkd.train.shapes.ShapesDataset;
 import java.io.IOException;

@@ -3,7 +3,7 @@ package dev.bkd.train.distill;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.bkd.core.nn.Scalars;
+import dev.bkd.core.djl.Scalars;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -9,7 +9,7 @@ import dev.bkd.core.weights.Weights;
 import dev.bkd.train.loop.DiffusionBatch;
 import dev.bkd.train.loop.LossTerms;
 import dev.bkd.train.loop.Objective;
-import dev.bkd.train.optim.Autograd;
+import dev.bkd.core.djl.Autograd;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

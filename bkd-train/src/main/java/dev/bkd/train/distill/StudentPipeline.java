@@ -3,14 +3,15 @@ package dev.bkd.train.distill;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ModelIndex;
 import dev.bkd.core.unet.UNet2DConditionModel;
-import dev.bkd.train.AtomicFiles;
-import dev.bkd.train.FileTrees;
+import dev.bkd.core.io.AtomicFiles;
+import dev.bkd.core.io.AtomicFolder;
+import dev.bkd.core.io.CrashPoint;
+import dev.bkd.core.io.Leftovers;
+import dev.bkd.core.io.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Writes a diffusers pipeline folder around a trained student: the student's {@code unet/} (its own config.json),
@@ -47,6 +48,7 @@ public final class StudentPipeline {
         ModelIndex index = ModelIndex.read(indexFile);
         try {
             Files.createDirectories(out);
+            Leftovers.clean(out); // of an export killed earlier: GBs of hidden component copies
             for (Map.Entry<String, ModelIndex.Component> e : index.components().entrySet()) {
                 String name = e.getKey();
                 if (e.getValue().isDisabled() || name.equals(component)) {
@@ -61,6 +63,7 @@ public final class StudentPipeline {
                 }
             }
             place(out, component, writer::into);
+            CrashPoint.reach("export.components");
             AtomicFiles.writeString(out.resolve("model_index.json"), Files.readString(indexFile));
         } catch (IOException e) {
             throw new BkdException("cannot write the student pipeline to " + out + ": " + e.getMessage(), e);
@@ -80,21 +83,11 @@ public final class StudentPipeline {
         }
     }
 
-    /** Fills a hidden temp folder, then swaps it in for {@code out/name}. */
+    /** Fills a hidden temp folder, then swaps it in for {@code out/name} (see {@link AtomicFolder#swap}). */
     private static void place(Path out, String name, ComponentWriter fill) throws IOException {
-        Path tmp = out.resolve("." + name + ".tmp-" + UUID.randomUUID());
-        Path target = out.resolve(name);
-        Files.createDirectories(tmp);
-        try {
-            fill.into(tmp);
-            if (Files.exists(target)) {
-                FileTrees.delete(target);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            if (Files.exists(tmp)) {
-                FileTrees.delete(tmp);
-            }
+        try (AtomicFolder folder = AtomicFolder.begin(out.resolve(name), true)) {
+            fill.into(folder.dir());
+            folder.commit();
         }
     }
 }

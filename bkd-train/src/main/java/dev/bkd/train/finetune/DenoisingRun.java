@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.unet.UNet2DConditionModel;
-import dev.bkd.train.FileTrees;
+import dev.bkd.core.io.FileTrees;
 import dev.bkd.train.distill.Distiller;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.DataOptions;

@@ -1,6 +1,6 @@
 package dev.bkd.train.log;
 
-import dev.bkd.train.AtomicFiles;
+import dev.bkd.core.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bkd.core.config.ConfigReader;
-import dev.bkd.train.AtomicFiles;
+import dev.bkd.core.io.AtomicFiles;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +26,7 @@ import java.util.Set;
  */
 public final class MetricsWriter implements AutoCloseable {
     static final Set<String> RESERVED = Set.of("step", "lr", "grad_norm", "img_per_s");
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MetricsWriter.class);
     private static final ObjectWriter LINE = ConfigReader.MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT);
 
     private final Path file;
@@ -46,11 +47,9 @@ public final class MetricsWriter implements AutoCloseable {
                 Files.deleteIfExists(file);
             } else {
                 List<String> keep = new ArrayList<>();
-                List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-                List<StepMetrics> rows = parse(file, lines);
-                for (int i = 0; i < rows.size(); i++) {
-                    if (rows.get(i).step() <= resumeStep) {
-                        keep.add(lines.get(i));
+                for (Row r : parse(file, Files.readAllLines(file, StandardCharsets.UTF_8), true)) {
+                    if (r.metrics().step() <= resumeStep) {
+                        keep.add(r.line());
                     }
                 }
                 AtomicFiles.writeString(file, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
@@ -82,14 +81,25 @@ public final class MetricsWriter implements AutoCloseable {
     /** Parses a metrics file; a malformed line is an error naming it (blank lines are skipped). */
     public static List<StepMetrics> read(Path file) {
         try {
-            return parse(file, Files.readAllLines(file, StandardCharsets.UTF_8));
+            return parse(file, Files.readAllLines(file, StandardCharsets.UTF_8), false).stream().map(Row::metrics).toList();
         } catch (IOException e) {
             throw new LogException(file + ": cannot read the metrics log: " + e.getMessage(), e);
         }
     }
 
-    private static List<StepMetrics> parse(Path file, List<String> lines) {
-        List<StepMetrics> out = new ArrayList<>();
+    /** One parsed line and its text. */
+    private record Row(StepMetrics metrics, String line) {}
+
+    /**
+     * Parses every non-blank line. With {@code tornLastLine}, a last line that is not JSON is dropped with a
+     * warning: the one a crash or a full disk tore mid-write (write() flushes whole lines, so only the last can be).
+     */
+    private static List<Row> parse(Path file, List<String> lines, boolean tornLastLine) {
+        List<Row> out = new ArrayList<>();
+        int last = lines.size() - 1;
+        while (last >= 0 && lines.get(last).isBlank()) {
+            last--;
+        }
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) {
                 continue;
@@ -99,6 +109,11 @@ public final class MetricsWriter implements AutoCloseable {
             try {
                 n = ConfigReader.MAPPER.readTree(lines.get(i));
             } catch (IOException e) {
+                if (tornLastLine && i == last) {
+                    LOG.warn("{}: dropping the torn last line (cut off by a crash or a full disk): {}", where,
+                            lines.get(i).length() > 80 ? lines.get(i).substring(0, 80) + "..." : lines.get(i));
+                    break;
+                }
                 throw new LogException(where + ": not JSON; a crash mid-write? delete that line");
             }
             if (n == null || !n.isObject() || !n.path("step").canConvertToLong()) {
@@ -111,8 +126,9 @@ public final class MetricsWriter implements AutoCloseable {
                     losses.put(e.getKey(), number(where, e.getKey(), e.getValue()));
                 }
             }
-            out.add(new StepMetrics(n.get("step").asLong(), losses, number(where, "lr", n.get("lr")),
-                    number(where, "grad_norm", n.get("grad_norm")), number(where, "img_per_s", n.get("img_per_s"))));
+            out.add(new Row(new StepMetrics(n.get("step").asLong(), losses, number(where, "lr", n.get("lr")),
+                    number(where, "grad_norm", n.get("grad_norm")), number(where, "img_per_s", n.get("img_per_s"))),
+                    lines.get(i)));
         }
         return out;
     }

@@ -2,6 +2,7 @@ package dev.bkd.train.loop;
 
 import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ConfigException;
+import dev.bkd.core.io.AtomicFolder;
 import dev.bkd.train.checkpoint.CheckpointManager;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,9 +19,10 @@ public final class OutputFolder {
      */
     public static void check(Path out, Path model, String what, String resume) {
         Path o = out.toAbsolutePath().normalize();
-        Path m = model.toAbsolutePath().normalize();
-        if (o.startsWith(m) || m.startsWith(o)) {
-            throw new ConfigException("output " + out + " and " + what + " " + model + " overlap; choose another --out");
+        try {
+            AtomicFolder.requireApart(out, model, what);
+        } catch (BkdException e) {
+            throw new ConfigException(e.getMessage());
         }
         if (resume != null || !Files.isDirectory(o)) {
             return;

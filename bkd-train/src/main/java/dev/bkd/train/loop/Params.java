@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.train.TrainStateException;
-import dev.bkd.train.optim.Autograd;
+import dev.bkd.core.djl.Autograd;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

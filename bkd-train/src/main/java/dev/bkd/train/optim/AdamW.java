@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.config.ConfigException;
+import dev.bkd.core.djl.Autograd;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.train.TrainStateException;
 import java.util.ArrayList;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import dev.bkd.core.config.ConfigException;
+import dev.bkd.core.djl.Autograd;
 import dev.bkd.core.nn.Module;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.Weights;

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.config.ConfigException;
+import dev.bkd.core.djl.Autograd;
 import java.util.Collection;
 
 /** torch.nn.utils.clip_grad_norm_ with the 2-norm; DJL's optClipGrad clamps values, not the norm. */

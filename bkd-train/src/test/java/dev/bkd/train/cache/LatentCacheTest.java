@@ -143,7 +143,7 @@ class LatentCacheTest {
         };
         try (NDManager m = NDManager.newBaseManager()) {
             assertThrows(IllegalStateException.class, () -> builder("vae@abc", dying).build(dir, m));
-            Files.writeString(dir.resolve(".shard-00002.safetensors.123.tmp"), "half a shard");
+            Files.writeString(dir.resolve(".shard-00002.safetensors.tmp-123"), "half a shard");
             CacheException e = assertThrows(CacheException.class,
                     () -> LatentCache.open(dir, builder("vae@abc", fakeVae()).fingerprint()));
             assertTrue(e.getMessage().contains("interrupted (2 shard(s) done)"), e.getMessage());
@@ -152,7 +152,7 @@ class LatentCacheTest {
             try (LatentCache cache = builder("vae@abc", fakeVae()).build(dir, m)) {
                 assertEquals(3, imagesEncoded.get(), "only shards 2 and 3 (items 4, 5, 6) are encoded again");
                 assertEquals(7, cache.size());
-                assertFalse(Files.exists(dir.resolve(".shard-00002.safetensors.123.tmp")));
+                assertFalse(Files.exists(dir.resolve(".shard-00002.safetensors.tmp-123")));
                 try (NDManager step = m.newSubManager()) {
                     assertEquals(expectedMeans(5)[1], cache.item(5, step).get("latent_mean").getFloat(1), 1e-5);
                 }

@@ -12,7 +12,7 @@ import dev.bkd.train.shapes.ShapesDataset;
 import dev.bkd.train.loop.FrozenEncoders;
 import dev.bkd.train.loop.TrainConfig;
 import dev.bkd.train.loop.TrainResult;
-import dev.bkd.train.optim.Autograd;
+import dev.bkd.core.djl.Autograd;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

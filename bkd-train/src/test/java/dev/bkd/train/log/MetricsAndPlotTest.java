@@ -63,6 +63,22 @@ class MetricsAndPlotTest {
         assertTrue(e.getMessage().contains("metrics.jsonl line 5"), e.getMessage());
     }
 
+    /** Issue 13 item 7: a disk-full crash tears the last line; resuming drops it instead of refusing to start. */
+    @Test
+    void resumingDropsATornLastLineButNotATornMiddleLine() throws IOException {
+        Path f = dir.resolve("metrics.jsonl");
+        Files.writeString(f, "{\"step\": 1, \"loss\": 0.5}\n\n{\"step\": 2, \"loss\": 0.4}\n{\"step\": 3, \"lo");
+        try (MetricsWriter w = MetricsWriter.open(f, 2)) {
+            w.write(row(3, 0.3, 0.1));
+        }
+        List<StepMetrics> back = MetricsWriter.read(f);
+        assertEquals(List.of(1L, 2L, 3L), back.stream().map(StepMetrics::step).toList());
+        assertEquals(0.4, back.get(1).losses().get("loss"), "the line kept for step 2 is step 2's (a blank line before)");
+        Files.writeString(f, "{\"step\": 1, \"lo\n{\"step\": 2, \"loss\": 0.4}\n");
+        LogException e = assertThrows(LogException.class, () -> MetricsWriter.open(f, 2));
+        assertTrue(e.getMessage().contains("metrics.jsonl line 1"), e.getMessage());
+    }
+
     /** The first row (from the top) in column x whose pixel has colour c, or -1. */
     static int rowOf(BufferedImage img, int x, Color c) {
         for (int y = 0; y < img.getHeight(); y++) {

@@ -6,6 +6,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import dev.bkd.core.djl.Autograd;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.bkd.core.djl.Autograd;
 import dev.bkd.core.nn.Linear;
 import dev.bkd.core.nn.Module;
 import dev.bkd.core.weights.StateDict;

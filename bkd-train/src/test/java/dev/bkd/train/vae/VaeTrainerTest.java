@@ -17,7 +17,7 @@ import dev.bkd.train.data.ImageTransform;
 import dev.bkd.train.log.StepMetrics;
 import dev.bkd.train.loop.DataOptions;
 import dev.bkd.train.loop.TrainConfig;
-import dev.bkd.train.optim.Autograd;
+import dev.bkd.core.djl.Autograd;
 import dev.bkd.train.shapes.ShapesDataset;
 import java.nio.file.Files;
 import java.nio.file.Path;

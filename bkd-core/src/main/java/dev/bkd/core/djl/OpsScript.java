@@ -1,0 +1,71 @@
+package dev.bkd.core.djl;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * TorchScript source of the {@code Ops} module whose methods call libtorch's fused kernels. Scalars
+ * (groups, eps, scale, is_causal) are method arguments, so one compiled method serves every layer;
+ * optional tensors get one method per present/absent combination because DJL cannot pass None.
+ */
+public final class OpsScript {
+    public static final String CLASS = "Ops";
+    public static final String SDPA = "sdpa";
+    public static final String SDPA_MASK = "sdpa_mask";
+    public static final String SDPA_MASK_CAUSAL = "sdpa_mask_causal";
+
+    private OpsScript() {}
+
+    /** Name of the group_norm method taking (x, groups[, weight][, bias], eps); there is none for bias only. */
+    public static String groupNormMethod(boolean weight, boolean bias) {
+        return "group_norm" + (weight ? "_w" : "") + (bias ? "_b" : "");
+    }
+
+    public static String source() {
+        StringBuilder s = new StringBuilder();
+        s.append("class ").append(CLASS).append("(Module):\n")
+                .append("  __parameters__ = []\n")
+                .append("  __buffers__ = []\n")
+                .append("  training : bool\n");
+        for (boolean w : new boolean[] {true, false}) {
+            for (boolean b : new boolean[] {true, false}) {
+                if (b && !w) {
+                    continue; // libtorch's backward fails ("tensor does not have a device") for bias without weight
+                }
+                List<String> args = new ArrayList<>(List.of("x: Tensor", "groups: int"));
+                if (w) {
+                    args.add("weight: Tensor");
+                }
+                if (b) {
+                    args.add("bias: Tensor");
+                }
+                args.add("eps: float");
+                method(s, groupNormMethod(w, b), args,
+                        "return torch.group_norm(x, groups, " + (w ? "weight" : "None") + ", "
+                                + (b ? "bias" : "None") + ", eps)");
+            }
+        }
+        method(s, SDPA, List.of("q: Tensor", "k: Tensor", "v: Tensor", "causal: bool", "scale: float"),
+                "return torch.scaled_dot_product_attention(q, k, v, None, 0., causal, scale=scale)");
+        method(s, SDPA_MASK, List.of("q: Tensor", "k: Tensor", "v: Tensor", "mask: Tensor", "scale: float"),
+                "return torch.scaled_dot_product_attention(q, k, v, mask, 0., False, scale=scale)");
+        // torch refuses attn_mask together with is_causal, so fold the causal part into the mask:
+        // -inf strictly above the diagonal (key j > query i), the same top-left alignment as is_causal
+        method(s, SDPA_MASK_CAUSAL, List.of("q: Tensor", "k: Tensor", "v: Tensor", "mask: Tensor", "scale: float"),
+                "future = torch.triu(torch.full([q.size(-2), k.size(-2)], float(\"-inf\"),"
+                        + " dtype=q.dtype, device=q.device), 1)",
+                "return torch.scaled_dot_product_attention(q, k, v, mask + future, 0., False, scale=scale)");
+        return s.toString();
+    }
+
+    private static void method(StringBuilder s, String name, List<String> args, String... body) {
+        s.append("  def ").append(name).append("(self: __torch__.").append(CLASS);
+        for (String a : args) {
+            s.append(",\n    ").append(a);
+        }
+        s.append(") -> Tensor:\n");
+        for (String line : body) {
+            s.append("    ").append(line).append('\n');
+        }
+    }
+}
