@@ -5,9 +5,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.io.AtomicFiles;
 import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.safetensors.SafetensorsWriter;
+import dev.bkd.core.weights.NonFiniteException;
 import dev.bkd.models.image.ResizeMode;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
@@ -170,6 +172,7 @@ final class GenerateCommand implements Callable<Integer> {
             Path folder = cli.resolve(model);
             String source = Files.isDirectory(folder) ? folder.toString() : model; // else a hub id
             try (DiffusionPipeline pipe = DiffusionPipeline.fromPretrained(source, options)) {
+                List<String> adapters = new ArrayList<>();
                 for (LoraSpec l : loraSpecs) {
                     LoraLoadReport report;
                     try {
@@ -180,8 +183,14 @@ final class GenerateCommand implements Callable<Integer> {
                     if (!report.clean()) {
                         err.println("warning: " + report.describe());
                     }
+                    adapters.add(report.adapter() + " = --lora " + l.file() + ":" + l.scale());
                 }
-                GenerationResult result = generate(pipe, initial, err);
+                GenerationResult result;
+                try {
+                    result = generate(pipe, initial, err);
+                } catch (NonFiniteException e) { // the pipeline names adapters; the user knows files
+                    throw adapters.isEmpty() ? e : new NonFiniteException(e.getMessage() + " (" + String.join(", ", adapters) + ")");
+                }
                 List<Path> written = new ArrayList<>(result.save(out));
                 if (saveLatents != null) {
                     writeLatents(result, files);
@@ -267,6 +276,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (scheduler != null && !Arrays.asList(Schedulers.names()).contains(scheduler)) {
             throw bad("--scheduler \"" + scheduler + "\" is not one of " + String.join(", ", Schedulers.names()));
         }
+        AtomicFiles.requireWritableFolder(out, "--out"); // before loading and denoising, not after
     }
 
     private void checkImageArguments() {

@@ -52,6 +52,28 @@ class InpaintConditioningReferenceTest {
         manager.close();
     }
 
+    /** The whole call through the inpainting pipeline folder: image_np to 1e-4, PNG pixels to +-1. */
+    @ParameterizedTest
+    @ValueSource(strings = {"ddim", "euler"})
+    void inpaintImagesMatchDiffusers(String scheduler) {
+        String p = "inpaint." + scheduler + ".";
+        try (DiffusionPipeline inpaint = DiffusionPipeline.fromPretrained(RefData.file("img2img", "models_inpaint"),
+                PipelineOptions.defaults())) {
+            assertEquals(128, inpaint.defaultWidth(), "diffusers' default size; the reference passes 64 explicitly");
+            GenerationResult r = inpaint.generate(GenerationRequest.builder("a red door in a white wall")
+                    .negativePrompt("low quality").steps(8).guidanceScale(7.5).size(64, 64).scheduler(scheduler)
+                    .initImage(png("inpaint_image.png")).mask(png("inpaint_mask.png"))
+                    .latents(ref.get("inpaint.noise.latents"))
+                    .maskedImageNoise(ref.get("inpaint.noise.vae_sample_masked"))
+                    .outputs(OutputType.IMAGES, OutputType.ARRAY, OutputType.LATENTS).build());
+            assertLatents(ref.get(p + "latents_out"), r.latents().toNDArray(manager), scheduler + " latents_out");
+            double err = RefData.maxAbsDiff(r.image().toNDArray(manager), ref.get(p + "image_np"));
+            System.out.printf("inpaint %-5s worst |image - diffusers| = %.3g%n", scheduler, err);
+            assertTrue(err <= 1e-4, scheduler + ": image_np max abs diff " + err);
+            ImageConditioningReferenceTest.assertPixels(ref.get(p + "image_u8"), r.images().get(0), scheduler);
+        }
+    }
+
     @Test
     void maskIsBinarisedAtHalf() {
         float[] got = ImageProcessor.mask(png("inpaint_mask.png"), 64, 64, ResizeMode.DEFAULT);

@@ -88,7 +88,7 @@ public final class Distiller implements AutoCloseable {
             TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
             if (!o.validationPrompts().isEmpty()) {
                 loop.validator(new StudentSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
-                        o.train().seed(), o.device(), o.out().resolve(SCRATCH)));
+                        o.train().seed(), o.device()));
             }
             return new Distiller(o.out(), root, enc, data, objective, loop);
         } catch (RuntimeException e) {

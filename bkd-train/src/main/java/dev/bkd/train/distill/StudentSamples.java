@@ -1,6 +1,7 @@
 package dev.bkd.train.distill;
 
 import ai.djl.Device;
+import dev.bkd.core.djl.Autograd;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
@@ -12,8 +13,9 @@ import java.util.List;
 
 /**
  * Validation samples like BK-SDM's: for each prompt (seed = base seed + its index) the teacher's image once
- * ({@code teacher/}) and the student's at each validation ({@code step-N/}), by the text-to-image pipeline on a
- * scratch pipeline folder holding the student's current weights and links to the teacher's other components.
+ * ({@code teacher/}) and the student's at each validation ({@code step-N/}), by the text-to-image pipeline with the
+ * student's live weights in place of the teacher's UNet ({@link DiffusionPipeline#withUnet}): nothing is written
+ * or reloaded, and no gradient is recorded.
  */
 public final class StudentSamples implements Validator {
     private final Path teacher;
@@ -22,32 +24,28 @@ public final class StudentSamples implements Validator {
     private final int steps;
     private final long seed;
     private final Device device;
-    private final Path scratch;
 
     public StudentSamples(Path teacher, UNet2DConditionModel student, List<String> prompts, int steps, long seed,
-                          Device device, Path scratch) {
+                          Device device) {
         this.teacher = teacher;
         this.student = student;
         this.prompts = List.copyOf(prompts);
         this.steps = steps;
         this.seed = seed;
         this.device = device;
-        this.scratch = scratch;
     }
 
     @Override
     public void validate(long step, Path folder) {
-        Path teacherDir = folder.resolve("teacher");
-        if (!Files.isDirectory(teacherDir)) {
-            generate(teacher, teacherDir);
-        }
-        StudentPipeline.write(teacher, student, scratch, true);
-        generate(scratch, folder.resolve("step-" + step));
-    }
-
-    private void generate(Path pipeline, Path into) {
-        try (DiffusionPipeline p = DiffusionPipeline.fromPretrained(pipeline, PipelineOptions.defaults().withDevice(device))) {
-            sample(p, prompts, steps, seed, into);
+        try (DiffusionPipeline t = DiffusionPipeline.fromPretrained(teacher, PipelineOptions.defaults().withDevice(device))) {
+            Path teacherDir = folder.resolve("teacher");
+            if (!Files.isDirectory(teacherDir)) {
+                sample(t, prompts, steps, seed, teacherDir);
+            }
+            try (DiffusionPipeline s = t.withUnet(student, t.modelName() + " trained to step " + step);
+                    Autograd.NoGrad ng = Autograd.noGrad()) {
+                sample(s, prompts, steps, seed, folder.resolve("step-" + step));
+            }
         }
     }
 

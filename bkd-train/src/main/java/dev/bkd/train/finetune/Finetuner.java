@@ -34,7 +34,7 @@ public final class Finetuner implements AutoCloseable {
         FinetuneObjective objective = run.objective();
         if (!o.validationPrompts().isEmpty()) {
             run.loop().validator(new StudentSamples(o.model(), objective.unet(), o.validationPrompts(),
-                    o.validationSteps(), o.train().seed(), o.device(), run.scratch()));
+                    o.validationSteps(), o.train().seed(), o.device()));
         }
         LOG.info("fine-tuning {} ({} UNet parameters) on {} items, {} images per step, target {}{}", o.model(),
                 objective.unet().parameterCount(), run.dataSize(), o.train().effectiveBatch(), run.predictionType(),

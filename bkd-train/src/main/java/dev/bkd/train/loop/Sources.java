@@ -21,17 +21,28 @@ public final class Sources {
     public static BatchSource open(DataOptions d, TrainConfig t, FrozenEncoders enc, NDManager root,
                                    PixelConditioning conditioning) {
         CaptionedDataset dataset = CaptionedDataset.open(d.data(), d.dataset());
-        ImageTransform transform = new ImageTransform(d.resolution(), d.centerCrop(), d.randomFlip());
         if (d.cacheDir() == null) {
-            return new ImageSource(dataset, transform, t.seed(), t.batchSize(), enc, conditioning);
+            return new ImageSource(dataset, transform(d), t.seed(), t.batchSize(), enc, conditioning);
         }
         if (conditioning != null) {
             throw new ConfigException("--cache-dir " + d.cacheDir() + ": this model takes extra input channels"
                     + " (an inpainting UNet: mask and masked-image latents) made from the images at every step, so"
                     + " a latent cache cannot feed it; drop --cache-dir");
         }
-        CacheBuilder builder = new CacheBuilder(dataset, transform, t.seed(), enc.fingerprint(), enc, enc)
-                .batchSize(t.batchSize());
+        CacheBuilder builder = cacheBuilder(dataset, d, t.seed(), t.batchSize(), enc);
         return new CachedSource(builder.build(d.cacheDir(), root), enc, t.seed(), t.batchSize());
+    }
+
+    /**
+     * The cache builder a training run with these data options, seed and micro-batch uses. {@code bkd cache build}
+     * and the Spark job build through it too, so their caches are the one a run would write and reuse.
+     */
+    public static CacheBuilder cacheBuilder(CaptionedDataset dataset, DataOptions d, long seed, int batchSize,
+                                            FrozenEncoders enc) {
+        return new CacheBuilder(dataset, transform(d), seed, enc.fingerprint(), enc, enc).batchSize(batchSize);
+    }
+
+    private static ImageTransform transform(DataOptions d) {
+        return new ImageTransform(d.resolution(), d.centerCrop(), d.randomFlip());
     }
 }

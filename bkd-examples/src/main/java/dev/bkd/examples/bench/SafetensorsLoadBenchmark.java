@@ -1,8 +1,12 @@
-package dev.bkd.core.safetensors;
+package dev.bkd.examples.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.bkd.core.io.ProcStatus;
+import dev.bkd.core.safetensors.SafetensorsEntry;
+import dev.bkd.core.safetensors.SafetensorsFile;
+import dev.bkd.core.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +53,7 @@ public final class SafetensorsLoadBenchmark {
         long fileSize = Files.size(file);
         try (NDManager manager = NDManager.newBaseManager()) {
             manager.create(0f).close(); // engine up before the baseline
-            long baseRss = procStatusKb("VmRSS");
+            long baseRss = ProcStatus.kiB("VmRSS").orElse(-1);
             long t0 = System.nanoTime();
             List<NDArray> kept = new ArrayList<>();
             long loadedBytes = 0;
@@ -61,8 +65,8 @@ public final class SafetensorsLoadBenchmark {
                     kept.add(a);
                 }
                 long t1 = System.nanoTime();
-                long hwm = procStatusKb("VmHWM");
-                long rss = procStatusKb("VmRSS");
+                long hwm = ProcStatus.kiB("VmHWM").orElse(-1);
+                long rss = ProcStatus.kiB("VmRSS").orElse(-1);
                 Runtime rt = Runtime.getRuntime();
                 System.gc();
                 long heapUsed = rt.totalMemory() - rt.freeMemory();
@@ -108,16 +112,7 @@ public final class SafetensorsLoadBenchmark {
         }
     }
 
-    private static long procStatusKb(String key) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(key + ":")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        return -1;
-    }
-
-    /** Names and shapes of the SD1.5 UNet2DConditionModel state dict, generated from its config. */
+   /** Names and shapes of the SD1.5 UNet2DConditionModel state dict, generated from its config. */
     static final class UnetShapes {
         private static final int TIME = 1280;
         private static final int CROSS = 768;

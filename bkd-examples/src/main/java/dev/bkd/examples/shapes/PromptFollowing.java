@@ -1,7 +1,8 @@
-package dev.bkd.train.shapes;
+package dev.bkd.examples.shapes;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bkd.core.config.ConfigReader;
+import dev.bkd.train.shapes.Scene;
 import java.util.Locale;
 
 /** Prompt-following accuracy: the share of images whose background, shape colour, shape kind (and all three) match. */

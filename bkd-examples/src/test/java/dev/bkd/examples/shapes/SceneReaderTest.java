@@ -1,20 +1,47 @@
-package dev.bkd.train.shapes;
+package dev.bkd.examples.shapes;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.bkd.core.BkdException;
+import dev.bkd.train.data.CaptionedDataset;
+import dev.bkd.train.data.DatasetOptions;
 import dev.bkd.train.data.Images;
+import dev.bkd.train.shapes.Colour;
+import dev.bkd.train.shapes.Scene;
+import dev.bkd.train.shapes.Scenes;
+import dev.bkd.train.shapes.ShapeKind;
+import dev.bkd.train.shapes.ShapesDataset;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.Polygon;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The reader on pictures this test paints itself with AWT (anti-aliased, noisy), whose content is known. */
 class SceneReaderTest {
     private static final int PX = 32;
+
+    @TempDir
+    Path tmp;
+
+    /** Every image of a written demo dataset reads back as the scene its caption names. */
+    @Test
+    void readsBackEveryImageOfTheDemoDataset() throws Exception {
+        Path out = tmp.resolve("shapes");
+        assertTrue(ShapesDataset.write(out, new ShapesDataset.Spec(24, 32, 3), false));
+        CaptionedDataset ds = CaptionedDataset.open(out, DatasetOptions.defaults().withStrict(true));
+        List<Scene> scenes = Scenes.sample(24, 32, 3);
+        for (int i = 0; i < 24; i++) {
+            Images.Rgb img = Images.read(ds.get(i).file());
+            assertArrayEquals(new boolean[] {true, true, true}, SceneReader.read(img).matches(scenes.get(i)),
+                    scenes.get(i).toString());
+        }
+    }
 
     /** Paints a shape with AWT, independently of Scene.render; {@code noise} is the pixel noise std (0..255). */
     private static Images.Rgb paint(ShapeKind kind, Color fg, Color bg, int x, int y, int size, boolean pointDown,

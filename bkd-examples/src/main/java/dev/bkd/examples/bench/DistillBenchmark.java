@@ -1,6 +1,10 @@
-package dev.bkd.train.distill;
+package dev.bkd.examples.bench;
 
 import dev.bkd.core.io.FileTrees;
+import dev.bkd.core.io.ProcStatus;
+import dev.bkd.train.distill.DistillLoss;
+import dev.bkd.train.distill.DistillOptions;
+import dev.bkd.train.distill.Distiller;
 import dev.bkd.train.loop.TrainConfig;
 import dev.bkd.train.shapes.ShapesDataset;
 import java.io.IOException;
@@ -46,17 +50,8 @@ public final class DistillBenchmark {
         }
     }
 
-    /** VmRSS from /proc/self/status, or "n/a". */
-    static String rss() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return String.format("%.0f MB", Long.parseLong(line.split("\\s+")[1]) / 1024.0);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return "n/a";
-        }
-        return "n/a";
+    /** VmRSS, or "n/a" off Linux. */
+    public static String rss() {
+        return ProcStatus.rssKiB().stream().mapToObj(k -> String.format("%.0f MB", k / 1024.0)).findFirst().orElse("n/a");
     }
 }

@@ -1,7 +1,10 @@
-package dev.bkd.train.shapes;
+package dev.bkd.examples.shapes;
 
 import dev.bkd.core.BkdException;
 import dev.bkd.train.data.Images;
+import dev.bkd.train.shapes.Colour;
+import dev.bkd.train.shapes.Scene;
+import dev.bkd.train.shapes.ShapeKind;
 import java.util.ArrayDeque;
 
 /**

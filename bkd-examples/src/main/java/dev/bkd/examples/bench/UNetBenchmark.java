@@ -1,4 +1,4 @@
-package dev.bkd.core.unet;
+package dev.bkd.examples.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -7,7 +7,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.bkd.core.config.UNet2DConditionConfig;
+import dev.bkd.core.io.ProcStatus;
 import dev.bkd.core.ops.Ops;
+import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.Weights;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -77,16 +79,7 @@ public final class UNetBenchmark {
     }
 
     private static String peakRss() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    String[] p = line.split("\\s+");
-                    return String.format("%.2f GB", Long.parseLong(p[1]) / 1024.0 / 1024.0);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return "unavailable (" + e.getMessage() + ")";
-        }
-        return "unavailable (no VmHWM in /proc/self/status)";
+        return ProcStatus.peakRssKiB().stream().mapToObj(k -> String.format("%.2f GB", k / 1024.0 / 1024.0))
+                .findFirst().orElse("unavailable (no VmHWM in /proc/self/status)");
     }
 }

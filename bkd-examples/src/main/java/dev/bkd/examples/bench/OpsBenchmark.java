@@ -1,9 +1,12 @@
-package dev.bkd.core.ops;
+package dev.bkd.examples.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.bkd.core.io.ProcStatus;
+import dev.bkd.core.ops.DjlOps;
+import dev.bkd.core.ops.TorchScriptOps;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -66,14 +69,14 @@ public final class OpsBenchmark {
             print(out, "GroupNorm 1x320x64x64 (32 groups) torch", gnTorch, groupNormRuns, 1e3, "ms", null);
             Timing attTorch = time(1, attentionRuns, () -> TorchScriptOps.attention(q, k, v, null, false, scale));
             print(out, "attention 1x8x4096x40 self      torch", attTorch, attentionRuns, 1, "s", null);
-            long rssTorch = peakRssKiB();
+            long rssTorch = ProcStatus.peakRssKiB().orElse(-1);
             out.printf("peak RSS (VmHWM) after torch runs: %.1f MiB%n", rssTorch / 1024.0);
 
             Timing gnDjl = time(10, groupNormRuns, () -> DjlOps.groupNorm(x, 32, w, b, 1e-5f));
             print(out, "GroupNorm 1x320x64x64 (32 groups) djl  ", gnDjl, groupNormRuns, 1e3, "ms", gnTorch);
             Timing attDjl = time(1, attentionRuns, () -> DjlOps.attention(q, k, v, null, false, scale));
             print(out, "attention 1x8x4096x40 self      djl  ", attDjl, attentionRuns, 1, "s", attTorch);
-            long rss = peakRssKiB();
+            long rss = ProcStatus.peakRssKiB().orElse(-1);
             out.printf("peak RSS (VmHWM) at end: %.1f MiB%n", rss / 1024.0);
             return new Result(gnTorch, gnDjl, attTorch, attDjl, rssTorch, rss, load);
         }
@@ -108,19 +111,5 @@ public final class OpsBenchmark {
         } catch (IOException | RuntimeException e) {
             return "unknown";
         }
-    }
-
-    /** VmHWM of this process in KiB, or -1 off Linux. */
-    static long peakRssKiB() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux: no number
-        }
-        return -1;
     }
 }
