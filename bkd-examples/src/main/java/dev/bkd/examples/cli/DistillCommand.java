@@ -48,7 +48,8 @@ final class DistillCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--teacher", required = true, paramLabel = "DIR", description = "Teacher pipeline folder.")
+    @Option(names = "--teacher", required = true, paramLabel = "DIR|FILE",
+            description = "Teacher pipeline folder or single-file checkpoint (.safetensors/.ckpt).")
     Path teacher;
 
     @Option(names = "--variant", paramLabel = "VARIANT",
@@ -108,8 +109,12 @@ final class DistillCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Print stack traces on errors.")
     boolean verbose;
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() {
+        teacher = checkpoint.folder(teacher, spec.commandLine().getErr());
         DistillOptions options = options();
         TrainResult r;
         try (Distiller d = Distiller.prepare(options)) {

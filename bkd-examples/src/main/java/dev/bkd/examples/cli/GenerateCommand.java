@@ -18,6 +18,9 @@ import dev.bkd.models.pipeline.GenerationResult;
 import dev.bkd.models.pipeline.LoraSpec;
 import dev.bkd.models.pipeline.OutputType;
 import dev.bkd.models.pipeline.PipelineOptions;
+import dev.bkd.models.pipeline.Rng;
+import dev.bkd.models.prompt.PromptException;
+import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.schedulers.Schedulers;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -52,6 +55,7 @@ final class GenerateCommand implements Callable<Integer> {
             Map.entry("height", "--height"), Map.entry("latents", "--latents"), Map.entry("steps", "--steps"),
             Map.entry("imagesPerPrompt", "--num-images"), Map.entry("guidanceScale", "--guidance"),
             Map.entry("prompts", "--prompt"), Map.entry("negativePrompts", "--negative-prompt"),
+            Map.entry("clipSkip", "--clip-skip"), Map.entry("rng", "--rng"),
             Map.entry("initImage", "--init-image"), Map.entry("strength", "--strength"), Map.entry("mask", "--mask"),
             Map.entry("legacyInpainting", "--legacy-inpaint"));
 
@@ -61,8 +65,9 @@ final class GenerateCommand implements Callable<Integer> {
     @ParentCommand
     BkdCli cli;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR|HUB_ID",
-            description = "Pipeline folder (with model_index.json) or hub id such as runwayml/stable-diffusion-v1-5"
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE|HUB_ID",
+            description = "Pipeline folder (with model_index.json), single-file checkpoint (.safetensors/.ckpt in the"
+                    + " original LDM/A1111 layout) or hub id such as runwayml/stable-diffusion-v1-5"
                     + " (looked up in the local Hugging Face cache; nothing is downloaded).")
     String model;
 
@@ -85,6 +90,20 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--seed", description = "Random seed (default: a random one, recorded in the PNG).")
     Long seed;
+
+    @Option(names = "--prompt-syntax", paramLabel = "a1111|plain", defaultValue = "a1111",
+            description = "a1111: (word:1.4) weights, BREAK, prompts over 77 tokens, as AUTOMATIC1111; plain: the text"
+                    + " as is, truncated to 77 tokens, as diffusers (default: ${DEFAULT-VALUE}).")
+    String promptSyntax;
+
+    @Option(names = "--clip-skip", paramLabel = "N", defaultValue = "1",
+            description = "A1111's Clip skip: 1 = last text-encoder layer, 2 = penultimate (default: ${DEFAULT-VALUE}).")
+    int clipSkip;
+
+    @Option(names = "--rng", paramLabel = "torch|bkd", defaultValue = "torch",
+            description = "torch: the seed gives torch.Generator(\"cpu\").manual_seed(seed)'s noise, so Python"
+                    + " diffusers' image; bkd: bkd's own generator (default: ${DEFAULT-VALUE}).")
+    String rng;
 
     @Option(names = "--width", description = "Multiple of 8 (default: the model's, or from --latents).")
     Integer width;
@@ -155,6 +174,9 @@ final class GenerateCommand implements Callable<Integer> {
     /** The parsed --lora values (filled by {@link #checkArguments}). */
     private List<LoraSpec> loraSpecs = List.of();
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() {
         checkArguments();
@@ -169,8 +191,10 @@ final class GenerateCommand implements Callable<Integer> {
                     .withDevice(device == DeviceName.gpu ? Device.gpu() : Device.cpu())
                     .withDtype(dtype == Dtype.fp16 ? DataType.FLOAT16 : DataType.FLOAT32)
                     .withVariant(variant).withScheduler(scheduler);
+            options = checkpoint.apply(options);
             Path folder = cli.resolve(model);
-            String source = Files.isDirectory(folder) ? folder.toString() : model; // else a hub id
+            // a folder or a single-file checkpoint; else a hub id
+            String source = Files.exists(folder) ? folder.toString() : model;
             try (DiffusionPipeline pipe = DiffusionPipeline.fromPretrained(source, options)) {
                 List<String> adapters = new ArrayList<>();
                 for (LoraSpec l : loraSpecs) {
@@ -216,13 +240,20 @@ final class GenerateCommand implements Callable<Integer> {
         }
         GenerationRequest.Builder b = GenerationRequest.builder(prompt).negativePrompt(negativePrompt).steps(steps)
                 .guidanceScale(guidance).seed(seed).width(w).height(h).imagesPerPrompt(n == null ? 1 : n)
-                .latents(initial).progress(new ProgressBar(err, System::nanoTime));
+                .latents(initial).progress(new ProgressBar(err, System::nanoTime)).clipSkip(clipSkip);
         if (initImage != null) {
             b.initImage(initPixels).mask(maskPixels).resizeMode(ResizeMode.parse(resizeMode))
                     .legacyInpainting(legacyInpaint);
             if (strength != null) {
                 b.strength(strength);
             }
+        }
+        try {
+            b.promptSyntax(PromptSyntax.parse(promptSyntax)).rng(Rng.parse(rng));
+        } catch (PromptException e) {
+            throw bad("--prompt-syntax: " + e.getMessage());
+        } catch (GenerationRequestException e) {
+            throw bad("--rng: " + e.getMessage());
         }
         b.outputs(saveLatents == null ? new OutputType[] {OutputType.IMAGES}
                 : new OutputType[] {OutputType.IMAGES, OutputType.ARRAY, OutputType.LATENTS});
@@ -232,6 +263,8 @@ final class GenerateCommand implements Callable<Integer> {
             String option = OPTION_OF.getOrDefault(e.field(), e.field());
             String file = e.field().equals("latents") ? " " + latents : "";
             throw bad(option + file + ": " + e.getMessage());
+        } catch (PromptException e) {
+            throw bad(e.getMessage());
         }
     }
 

@@ -22,7 +22,8 @@ final class PruneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--teacher", required = true, paramLabel = "DIR", description = "Teacher pipeline or unet folder.")
+    @Option(names = "--teacher", required = true, paramLabel = "DIR|FILE",
+            description = "Teacher pipeline or unet folder, or a single-file checkpoint (.safetensors/.ckpt).")
     Path teacher;
 
     @Option(names = "--variant", required = true, paramLabel = "VARIANT",
@@ -61,10 +62,13 @@ final class PruneCommand implements Callable<Integer> {
         return lines.toArray(String[]::new);
     }
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        Pruner.Result r = Pruner.prune(teacher, PruneSpec.resolve(variant), out, force);
+        Pruner.Result r = Pruner.prune(checkpoint.folder(teacher, spec.commandLine().getErr()), PruneSpec.resolve(variant), out, force);
         var plan = r.plan();
         w.printf("variant:    %s%s%n", plan.spec().label(),
                 plan.spec().description().isEmpty() ? "" : " - " + plan.spec().description());

@@ -8,13 +8,15 @@ import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.random.Generator;
+import dev.bkd.core.lora.LoraLoader;
+import dev.bkd.core.random.NoiseSource;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.Finite;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.clip.ClipTextModel;
-import dev.bkd.models.clip.ClipTextOutput;
 import dev.bkd.models.schedulers.Scheduler;
 import dev.bkd.models.schedulers.Schedulers;
+import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.tokenizer.ClipTokenizer;
 import dev.bkd.models.vae.AutoencoderKL;
 import java.awt.image.BufferedImage;
@@ -106,6 +108,31 @@ public final class DiffusionPipeline implements AutoCloseable {
         String schedName = probeScheduler(options.scheduler(), schedulerConfig);
         return new DiffusionPipeline(NDManager.newBaseManager(options.device()), false, tokenizer, textEncoder, unet,
                 vae, schedulerConfig, schedName, options, modelName);
+    }
+
+    /**
+     * A single-file checkpoint in the original LDM / A1111 layout ({@code .safetensors}, or {@code .ckpt} read
+     * weights-only), like diffusers' {@code from_single_file}; see {@link SingleFileOptions} for configs,
+     * prediction type and EMA weights.
+     */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options) {
+        return fromSingleFile(file, options, HubCache.fromEnvironment());
+    }
+
+    /** As {@link #fromSingleFile(Path, PipelineOptions)}, inferred configs looked up in {@code cache}. */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
+        NDManager manager = NDManager.newBaseManager(options.device());
+        try {
+            SingleFileImport.Loaded c = SingleFileImport.load(file, options, manager, cache);
+            String name = file.getFileName().toString();
+            PipelineLoader.checkCompatible(file.toString(), c.textEncoder(), c.unet(), c.vae());
+            String schedName = probeScheduler(options.scheduler(), c.scheduler());
+            return new DiffusionPipeline(manager, true, c.tokenizer(), c.textEncoder(), c.unet(), c.vae(), c.scheduler(),
+                    schedName, options, name);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
     }
 
     /** This pipeline with {@code unet} in place of its own (e.g. a student being trained); see {@link #of}. */
@@ -202,15 +229,7 @@ public final class DiffusionPipeline implements AutoCloseable {
     }
 
     private NDArray encode(List<String> prompts, NDManager m) {
-        long[][] rows = tokenizer.encodeBatch(prompts);
-        int len = tokenizer.modelMaxLength();
-        long[] flat = new long[rows.length * len];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, flat, i * len, len);
-        }
-        NDArray ids = m.create(flat, new Shape(rows.length, len));
-        ClipTextOutput out = textEncoder.forward(ids);
-        return out.lastHiddenState();
+        return new TextConditioning(tokenizer, textEncoder).plain(prompts, 1, m);
     }
 
     // ------------------------------------------------------------------ LoRA
@@ -272,7 +291,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         String schedName = req.scheduler() == null ? schedulerName : req.scheduler();
         try (NDManager call = manager.newSubManager();
                 Scheduler scheduler = Schedulers.create(schedName, schedulerConfig)) {
-            Generator generator = new Generator(seed);
+            NoiseSource generator = req.rng().create(seed);
             Prompts prompts = Prompts.of(req);
             int batch = prompts.count() * req.imagesPerPrompt();
             NDArray context = textContext(req, prompts, call);
@@ -307,7 +326,8 @@ public final class DiffusionPipeline implements AutoCloseable {
             for (int i = 0; i < batch; i++) {
                 int p = i / req.imagesPerPrompt();
                 params.add(new GenerationParameters(prompts.prompt(p), prompts.negative(p), req.steps(), schedName,
-                        req.guidanceScale(), seed, width, height, modelName));
+                        req.guidanceScale(), seed, width, height, modelName, req.promptSyntax().cliName(),
+                        req.clipSkip(), req.rng().infotext()));
             }
             return new GenerationResult(images, image, latentsOut, params);
         }
@@ -329,9 +349,13 @@ public final class DiffusionPipeline implements AutoCloseable {
     private NDArray textContext(GenerationRequest req, Prompts prompts, NDManager call) {
         int n = prompts.count();
         int crossDim = unet.config().crossAttentionDim().get(0);
+        TextConditioning text = new TextConditioning(tokenizer, textEncoder);
+        boolean a1111 = req.promptEmbeds() == null && req.promptSyntax() == PromptSyntax.A1111;
+        NDArray[] weighted = a1111 ? text.a1111(prompts.prompts(), req.doClassifierFreeGuidance()
+                && req.negativePromptEmbeds() == null ? prompts.negatives() : null, req.clipSkip(), call) : null;
         NDArray cond = req.promptEmbeds() != null
                 ? copyIn(req.promptEmbeds(), call, "promptEmbeds", options.dtype())
-                : encode(prompts.prompts(), call);
+                : a1111 ? cast(weighted[0], options.dtype()) : text.plain(prompts.prompts(), req.clipSkip(), call);
         Shape cs = cond.getShape();
         if (cs.dimension() != 3 || cs.get(0) != n || cs.get(2) != crossDim) {
             throw new GenerationRequestException("promptEmbeds", "has shape " + cs + "; expected (" + n
@@ -346,12 +370,14 @@ public final class DiffusionPipeline implements AutoCloseable {
                     throw new GenerationRequestException("negativePromptEmbeds", "has shape " + uncond.getShape()
                             + " but promptEmbeds has " + cs + "; they must match (like diffusers)");
                 }
+            } else if (a1111) {
+                uncond = cast(weighted[1], options.dtype());
             } else {
                 if (cs.get(1) != tokenizer.modelMaxLength()) {
                     throw new GenerationRequestException("negativePromptEmbeds", "is needed: promptEmbeds has "
                             + cs.get(1) + " tokens, but negative prompts encode to " + tokenizer.modelMaxLength());
                 }
-                uncond = encode(prompts.negatives(), call);
+                uncond = text.plain(prompts.negatives(), req.clipSkip(), call);
             }
             context = repeatPerImage(uncond, req.imagesPerPrompt()).concat(context, 0);
         }
@@ -362,7 +388,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         return imagesPerPrompt == 1 ? embeds : embeds.repeat(0, imagesPerPrompt);
     }
 
-    private NDArray initialLatents(GenerationRequest req, Shape shape, Generator generator, NDManager call) {
+    private NDArray initialLatents(GenerationRequest req, Shape shape, NoiseSource generator, NDManager call) {
         if (req.latents() == null) {
             return generator.randn(call, shape);
         }

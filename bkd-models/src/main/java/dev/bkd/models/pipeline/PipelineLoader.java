@@ -3,6 +3,7 @@ package dev.bkd.models.pipeline;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.config.AutoencoderKLConfig;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.ModelIndex;
 import dev.bkd.core.config.SchedulerConfig;
@@ -39,6 +40,9 @@ final class PipelineLoader {
     /** See {@link DiffusionPipeline#fromPretrained(String, PipelineOptions, HubCache)}. */
     static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options, HubCache cache) {
         Path local = Path.of(folderOrHubId);
+        if (SingleFileImport.isSingleFile(local)) {
+            return DiffusionPipeline.fromSingleFile(local, options, cache);
+        }
         if (Files.isDirectory(local)) {
             return load(local, options, local.toAbsolutePath().normalize().getFileName().toString());
         }
@@ -60,7 +64,7 @@ final class PipelineLoader {
         if (options.device().isGpu() && Engine.getInstance().getGpuCount() == 0) {
             throw new BkdException("device " + options.device() + " was asked for, but libtorch sees no GPU"
                     + " (this build uses " + Engine.getInstance().getEngineName() + " "
-                    + Engine.getInstance().getVersion() + "; the CUDA build is mvn -Pcuda)");
+                    + Engine.getInstance().getVersion() + "; see README \"GPU\" and run `bkd doctor`)");
         }
         SchedulerConfig schedCfg = SchedulerConfig.read(folder.resolve("scheduler").resolve(SchedulerConfig.FILE_NAME));
         String schedName = DiffusionPipeline.probeScheduler(options.scheduler(), schedCfg);
@@ -73,7 +77,10 @@ final class PipelineLoader {
                     manager, load);
             UNet2DConditionModel unet = UNet2DConditionModel.fromPretrained(folder.resolve("unet"), manager,
                     new UNet2DConditionModel.Options(options.device(), options.dtype(), options.variant()));
-            AutoencoderKL vae = AutoencoderKL.fromPretrained(folder.resolve("vae"), options.variant(), manager, load);
+            AutoencoderKL vae = options.vae() == null
+                    ? AutoencoderKL.fromPretrained(folder.resolve("vae"), options.variant(), manager, load)
+                    : SingleFileImport.loadVae(options.vae(), AutoencoderKLConfig.read(folder.resolve("vae/config.json")),
+                            manager, load);
             checkCompatible(folder.toString(), textEncoder, unet, vae);
             LOG.info("loaded {} ({}, {}, {}, scheduler {})", modelName, index.className(), options.device(),
                     options.dtype(), schedName);

@@ -2,6 +2,7 @@ package dev.bkd.train.data;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -18,7 +19,16 @@ public final class Images {
 
     /** Reads just the header: throws when no decoder recognises the file or its size is zero. */
     public static void probe(Path file) throws IOException {
-        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+        probeInput(file.toFile());
+    }
+
+    /** {@link #probe(Path)} of an encoded image in memory (a webdataset member). */
+    public static void probe(byte[] encoded) throws IOException {
+        probeInput(new ByteArrayInputStream(encoded));
+    }
+
+    private static void probeInput(Object input) throws IOException {
+        try (ImageInputStream in = ImageIO.createImageInputStream(input)) {
             if (in == null) {
                 throw new IOException("cannot open");
             }
@@ -40,11 +50,25 @@ public final class Images {
         }
     }
 
+    /** Decodes an item's image: its file, or its member of a tar shard read in place. */
+    public static Rgb read(CaptionedImage item) throws IOException {
+        return item.member() != null ? decode(item.member().read()) : read(item.file());
+    }
+
     /** Decodes {@code file}; alpha is dropped (not composited) and grey is replicated, as PIL's convert does. */
     public static Rgb read(Path file) throws IOException {
+        return decodeInput(file.toFile());
+    }
+
+    /** {@link #read(Path)} of an encoded image in memory. */
+    public static Rgb decode(byte[] encoded) throws IOException {
+        return decodeInput(new ByteArrayInputStream(encoded));
+    }
+
+    private static Rgb decodeInput(Object input) throws IOException {
         BufferedImage img;
         try {
-            img = ImageIO.read(file.toFile());
+            img = input instanceof java.io.File f ? ImageIO.read(f) : ImageIO.read((java.io.InputStream) input);
         } catch (RuntimeException e) {
             throw new IOException("decoder failed: " + e, e);
         }

@@ -3,6 +3,8 @@ package dev.bkd.train.loop;
 import ai.djl.ndarray.NDManager;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.train.cache.CacheBuilder;
+import dev.bkd.train.cache.CaptionEncoder;
+import dev.bkd.train.cache.ImageEncoder;
 import dev.bkd.train.data.CaptionedDataset;
 import dev.bkd.train.data.ImageTransform;
 
@@ -39,7 +41,13 @@ public final class Sources {
      */
     public static CacheBuilder cacheBuilder(CaptionedDataset dataset, DataOptions d, long seed, int batchSize,
                                             FrozenEncoders enc) {
-        return new CacheBuilder(dataset, transform(d), seed, enc.fingerprint(), enc, enc).batchSize(batchSize);
+        return cacheBuilder(dataset, d, seed, batchSize, enc.fingerprint(), enc, enc);
+    }
+
+    /** {@link #cacheBuilder} with the encoders given apart from their fingerprint (see {@link FrozenEncoders#fingerprint(java.nio.file.Path, ai.djl.ndarray.types.DataType)}). */
+    public static CacheBuilder cacheBuilder(CaptionedDataset dataset, DataOptions d, long seed, int batchSize,
+                                            String encoderId, ImageEncoder images, CaptionEncoder captions) {
+        return new CacheBuilder(dataset, transform(d), seed, encoderId, images, captions).batchSize(batchSize);
     }
 
     private static ImageTransform transform(DataOptions d) {
