@@ -26,16 +26,39 @@ class ImageCliTest {
         return RefData.file("img2img", "images/" + name).toString();
     }
 
+    /** --seed 6101 is the reference's generator seed: the PNG is diffusers' (pixels within 1). */
     @Test
-    void img2imgTakesTheInitImageSize() throws IOException {
+    void img2imgWithTheReferenceSeedGivesDiffusersPng() throws IOException {
         Path out = tmp.resolve("out");
-        Cli r = Cli.run("generate", "--model", RefData.models().toString(), "--prompt", "a yellow sun",
-                "--init-image", image("img2img_init.png"), "--strength", "0.5", "--scheduler", "ddim", "--steps", "4",
-                "--seed", "3", "--out", out.toString());
+        Cli r = Cli.run("generate", "--model", RefData.models().toString(), "--prompt",
+                "a yellow sun over green hills, flat colours", "--negative-prompt", "blurry, dark, noisy",
+                "--prompt-syntax", "plain", "--init-image", image("img2img_init.png"), "--strength", "0.6",
+                "--scheduler", "ddim", "--steps", "10", "--seed", "6101", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
-        BufferedImage img = ImageIO.read(out.resolve("00000-3.png").toFile());
+        Path png = out.resolve("00000-6101.png");
+        BufferedImage img = ImageIO.read(png.toFile());
         assertEquals(64, img.getWidth(), "the init image's 64 px, not the model's 128");
-        assertTrue(r.err().contains("2/2 ["), "int(4 x 0.5) = 2 steps run: " + r.err());
+        assertTrue(r.err().contains("6/6 ["), "int(10 x 0.6) = 6 steps run: " + r.err());
+        int diff = Pixels.maxChannelDiff(Pixels.of(png), Pixels.of(Path.of(image("out_ddim_s0.6.png"))));
+        assertTrue(diff <= 1, "max channel difference to diffusers' PNG: " + diff);
+    }
+
+    /** Inpainting with the 9-channel model and --seed 6211 gives diffusers' PNG; the model's 128 px default. */
+    @Test
+    void inpaintingWithTheReferenceSeedGivesDiffusersPng() throws IOException {
+        Path out = tmp.resolve("out");
+        Cli r = Cli.run("generate", "--model", RefData.file("img2img", "models_inpaint").toString(), "--prompt",
+                "a red door in a white wall", "--negative-prompt", "low quality", "--prompt-syntax", "plain",
+                "--init-image", image("inpaint_image.png"), "--mask", image("inpaint_mask.png"), "--width", "64",
+                "--height", "64", "--scheduler", "ddim", "--steps", "8", "--seed", "6211", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        Path png = out.resolve("00000-6211.png");
+        int diff = Pixels.maxChannelDiff(Pixels.of(png), Pixels.of(Path.of(image("inpaint_out_ddim.png"))));
+        assertTrue(diff <= 1, "max channel difference to diffusers' PNG: " + diff);
+        Cli noMask = Cli.run("generate", "--model", RefData.file("img2img", "models_inpaint").toString(), "--prompt",
+                "x", "--steps", "1", "--out", out.toString());
+        assertEquals(2, noMask.code(), noMask.err());
+        assertTrue(noMask.err().contains("this is an inpainting model (unet in_channels 9)"), noMask.err());
     }
 
     @Test
