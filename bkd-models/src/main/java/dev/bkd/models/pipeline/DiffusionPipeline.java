@@ -1,7 +1,6 @@
 package dev.bkd.models.pipeline;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -260,10 +259,17 @@ public final class DiffusionPipeline implements AutoCloseable {
 
     // ------------------------------------------------------------------ generation
 
-    /** Runs text-to-image; see {@link GenerationRequest} for the arguments and {@link GenerationResult}. */
+    /**
+     * Runs text-to-image, or image-to-image / inpainting when the request has an init image (see
+     * {@link GenerationRequest} for the arguments and {@link GenerationResult}).
+     */
     public GenerationResult generate(GenerationRequest req) {
-        int height = req.height() != null ? req.height() : defaultHeight();
-        int width = req.width() != null ? req.width() : defaultWidth();
+        ImageConditioning imageInput = new ImageConditioning(vae, unet.config().inChannels(), options.dtype());
+        int[] size = req.imageInput() != null ? imageInput.size(req, new int[] {defaultWidth(), defaultHeight()})
+                : new int[] {req.width() != null ? req.width() : defaultWidth(),
+                        req.height() != null ? req.height() : defaultHeight()};
+        int width = size[0];
+        int height = size[1];
         int f = vaeScaleFactor();
         if (height % f != 0 || width % f != 0) {
             throw new GenerationRequestException(height % f != 0 ? "height" : "width", "= "
@@ -279,16 +285,28 @@ public final class DiffusionPipeline implements AutoCloseable {
             SizeLimits.requireMemory(SizeLimits.attentionBytes(height / f, width / f,
                     (long) batch * (req.doClassifierFreeGuidance() ? 2 : 1)), batch + " image(s) of " + width + "x" + height);
             NDArray context = textContext(req, prompts, call);
-            scheduler.setTimesteps(req.steps());
-            Shape shape = new Shape(batch, unet.config().inChannels(), height / f, width / f);
-            NDArray latents = initialLatents(req, shape, generator, call).mul(scheduler.initNoiseSigma());
-            latents = denoise(req, scheduler, latents, context, generator, call);
+            DenoisingStart start;
+            if (req.imageInput() == null) {
+                if (ImageConditioning.isInpaintingUnet(unet.config().inChannels(), vae.config().latentChannels())) {
+                    throw new GenerationRequestException("initImage", "is missing: this is an inpainting model (unet"
+                            + " in_channels " + unet.config().inChannels() + "); give an init image and a mask"
+                            + " (--init-image FILE --mask FILE)");
+                }
+                scheduler.setTimesteps(req.steps());
+                Shape shape = new Shape(batch, vae.config().latentChannels(), height / f, width / f);
+                NDArray latents = initialLatents(req, shape, generator, call).mul(scheduler.initNoiseSigma());
+                start = new DenoisingStart(latents, scheduler.timesteps(), null, null);
+            } else {
+                start = imageInput.prepare(req, scheduler, batch, width, height, generator, call);
+            }
+            NDArray latents = new DenoisingLoop(unet, options.dtype()).run(req, scheduler, start, context, generator,
+                    call);
 
             FloatTensor latentsOut = req.outputs().contains(OutputType.LATENTS) ? FloatTensor.of(latents) : null;
             FloatTensor image = null;
             List<BufferedImage> images = List.of();
             if (req.outputs().contains(OutputType.IMAGES) || req.outputs().contains(OutputType.ARRAY)) {
-                checkCancel(req, "before decoding");
+                DenoisingLoop.checkCancel(req, "before decoding");
                 NonFiniteLatents.check(latents, Map.of("unet", unet, "text_encoder", textEncoder), req);
                 image = decode(latents);
                 images = req.outputs().contains(OutputType.IMAGES) ? Images.toBufferedImages(image) : List.of();
@@ -303,39 +321,6 @@ public final class DiffusionPipeline implements AutoCloseable {
             }
             return new GenerationResult(images, image, latentsOut, params);
         }
-    }
-
-    /** diffusers' denoising loop; each step's temporaries live in a sub-manager closed after the step. */
-    private NDArray denoise(GenerationRequest req, Scheduler scheduler, NDArray latents, NDArray context,
-            NoiseSource generator, NDManager call) {
-        boolean cfg = req.doClassifierFreeGuidance();
-        float guidance = (float) req.guidanceScale();
-        DataType modelType = options.dtype();
-        float[] timesteps = scheduler.timesteps();
-        for (int i = 0; i < timesteps.length; i++) {
-            checkCancel(req, "after " + i + " of " + timesteps.length + " steps");
-            float t = timesteps[i];
-            NDArray next;
-            try (NDManager step = call.newSubManager()) {
-                latents.attach(step);
-                NDArray in = cfg ? latents.concat(latents, 0) : latents;
-                in = scheduler.scaleModelInput(in, t);
-                NDArray eps = unet.forward(cast(in, modelType), t, context);
-                eps = cast(eps, DataType.FLOAT32);
-                if (cfg) {
-                    NDList halves = eps.split(2, 0);
-                    NDArray uncond = halves.get(0);
-                    eps = uncond.add(halves.get(1).sub(uncond).mul(guidance));
-                }
-                next = scheduler.step(eps, t, latents, generator).prevSample();
-                next.attach(call);
-            }
-            latents = next;
-            if (req.progress() != null) {
-                req.progress().onStep(i + 1, timesteps.length, t);
-            }
-        }
-        return latents;
     }
 
     /** latents / scaling_factor through the VAE, then (x / 2 + 0.5).clamp(0, 1) as (B, H, W, 3) floats. */
@@ -423,12 +408,6 @@ public final class DiffusionPipeline implements AutoCloseable {
 
     private static NDArray cast(NDArray a, DataType type) {
         return a.getDataType() == type ? a : a.toType(type, false);
-    }
-
-    private static void checkCancel(GenerationRequest req, String when) {
-        if (req.cancel().getAsBoolean()) {
-            throw new GenerationCancelledException("generation cancelled " + when);
-        }
     }
 
     /** Frees the weights and the tokenizer (for {@link #of}: only what this pipeline made). */

@@ -155,10 +155,14 @@ final class PipelineLoader {
             }
         }
         int latent = vae.config().latentChannels();
-        if (unet.config().inChannels() != latent || unet.config().outChannels() != latent) {
+        int in = unet.config().inChannels();
+        // an inpainting UNet also takes the mask (1) and the masked image's latents (latent) as input channels
+        boolean inpainting = ImageConditioning.isInpaintingUnet(in, latent);
+        if ((in != latent && !inpainting) || unet.config().outChannels() != latent) {
             throw new ConfigException(where + ": unet/config.json `in_channels` / `out_channels` = "
-                    + unet.config().inChannels() + " / " + unet.config().outChannels()
-                    + " but vae/config.json `latent_channels` = " + latent + "; text-to-image needs them equal");
+                    + in + " / " + unet.config().outChannels() + " but vae/config.json `latent_channels` = "
+                    + latent + "; they must be " + latent + " / " + latent + " (text-to-image) or "
+                    + (2 * latent + 1) + " / " + latent + " (inpainting: latents + mask + masked-image latents)");
         }
     }
 }
