@@ -32,8 +32,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * init-sigma scaling, decode of latents / scaling_factor), so injected latents reproduce diffusers' images.
  *
  * <p>Every native array a generate call makes lives in a sub-manager that is closed when it returns; results come
- * back as Java arrays. The weights stay until {@link #close()}. Each call builds its own scheduler, so calls do not
- * share sampling state; one pipeline is still meant to be driven by one thread at a time.
+ * back as Java arrays. The weights stay until {@link #close()}. Each call builds its own scheduler, generator and
+ * arrays, so one pipeline can serve several threads at once, each getting bit for bit the image it would get
+ * alone; LoRA changes and close wait for running generations ({@link PipelineLock}).
  */
 public final class DiffusionPipeline implements AutoCloseable {
     public static final String MODEL_INDEX = "model_index.json";
@@ -49,11 +50,20 @@ public final class DiffusionPipeline implements AutoCloseable {
     private final PipelineOptions options;
     private final String modelName;
     private final PipelineLoras loras;
-    private String schedulerName;
+    private final PipelineLock lock;
+    /** Read once per generate call, so a switch never lands mid-call. */
+    private volatile String schedulerName;
 
     DiffusionPipeline(NDManager manager, boolean ownsComponents, ClipTokenizer tokenizer, ClipTextModel textEncoder,
             UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig, String schedulerName,
             PipelineOptions options, String modelName) {
+        this(manager, ownsComponents, tokenizer, textEncoder, unet, vae, schedulerConfig, schedulerName, options,
+                modelName, new PipelineLock());
+    }
+
+    private DiffusionPipeline(NDManager manager, boolean ownsComponents, ClipTokenizer tokenizer,
+            ClipTextModel textEncoder, UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig,
+            String schedulerName, PipelineOptions options, String modelName, PipelineLock lock) {
         this.manager = manager;
         this.ownsComponents = ownsComponents;
         this.tokenizer = tokenizer;
@@ -64,7 +74,8 @@ public final class DiffusionPipeline implements AutoCloseable {
         this.schedulerName = schedulerName;
         this.options = options;
         this.modelName = modelName;
-        this.loras = new PipelineLoras(unet, textEncoder);
+        this.lock = lock;
+        this.loras = new PipelineLoras(unet, textEncoder, lock);
     }
 
     // ------------------------------------------------------------------ loading
@@ -117,15 +128,22 @@ public final class DiffusionPipeline implements AutoCloseable {
      */
     public static DiffusionPipeline of(ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
             AutoencoderKL vae, SchedulerConfig schedulerConfig, PipelineOptions options, String modelName) {
+        return of(tokenizer, textEncoder, unet, vae, schedulerConfig, options, modelName, new PipelineLock());
+    }
+
+    private static DiffusionPipeline of(ClipTokenizer tokenizer, ClipTextModel textEncoder,
+            UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig, PipelineOptions options,
+            String modelName, PipelineLock lock) {
         PipelineLoader.checkCompatible("pipeline `" + modelName + "`", textEncoder, unet, vae);
         String schedName = probeScheduler(options.scheduler(), schedulerConfig);
         return new DiffusionPipeline(NDManager.newBaseManager(options.device()), false, tokenizer, textEncoder, unet,
-                vae, schedulerConfig, schedName, options, modelName);
+                vae, schedulerConfig, schedName, options, modelName, lock);
     }
 
     /** This pipeline with {@code unet} in place of its own (e.g. a student being trained); see {@link #of}. */
     public DiffusionPipeline withUnet(UNet2DConditionModel unet, String modelName) {
-        return of(tokenizer, textEncoder, unet, vae, schedulerConfig, options, modelName);
+        // the text encoder is shared: a LoRA change through either pipeline must wait for both one's generations
+        return of(tokenizer, textEncoder, unet, vae, schedulerConfig, options, modelName, lock.sharing());
     }
 
     /** The bkd name of {@code requested} (or of the config's own class), failing early on unknown names. */
@@ -209,11 +227,13 @@ public final class DiffusionPipeline implements AutoCloseable {
      * padded to {@code model_max_length}): (prompts, 77, hidden) in the model dtype, attached to {@code out}.
      */
     public NDArray encodePrompt(List<String> prompts, NDManager out) {
-        try (NDManager tmp = manager.newSubManager()) {
-            NDArray e = encode(prompts, tmp);
-            e.attach(out);
-            return e;
-        }
+        return lock.read("encodePrompt", () -> {
+            try (NDManager tmp = manager.newSubManager()) {
+                NDArray e = encode(prompts, tmp);
+                e.attach(out);
+                return e;
+            }
+        });
     }
 
     private NDArray encode(List<String> prompts, NDManager m) {
@@ -264,6 +284,10 @@ public final class DiffusionPipeline implements AutoCloseable {
      * {@link GenerationRequest} for the arguments and {@link GenerationResult}).
      */
     public GenerationResult generate(GenerationRequest req) {
+        return lock.read("generate", () -> generateUnlocked(req));
+    }
+
+    private GenerationResult generateUnlocked(GenerationRequest req) {
         ImageConditioning imageInput = new ImageConditioning(vae, unet.config().inChannels(), options.dtype());
         int[] size = req.imageInput() != null ? imageInput.size(req, new int[] {defaultWidth(), defaultHeight()})
                 : new int[] {req.width() != null ? req.width() : defaultWidth(),
@@ -413,10 +437,12 @@ public final class DiffusionPipeline implements AutoCloseable {
     /** Frees the weights and the tokenizer (for {@link #of}: only what this pipeline made). */
     @Override
     public void close() {
-        if (ownsComponents) {
-            tokenizer.close();
-            unet.close();
-        }
-        manager.close();
+        lock.close(() -> {
+            if (ownsComponents) {
+                tokenizer.close();
+                unet.close();
+            }
+            manager.close();
+        });
     }
 }
