@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.io.AtomicFiles;
+import dev.bkd.core.limits.SizeLimits;
 import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.safetensors.SafetensorsWriter;
@@ -232,8 +233,12 @@ final class GenerateCommand implements Callable<Integer> {
     private void checkArguments() {
         for (Object[] size : new Object[][] {{"--width", width}, {"--height", height}}) {
             Integer v = (Integer) size[1];
-            if (v != null && (v <= 0 || v % 8 != 0)) {
-                throw bad(size[0] + " " + v + " must be a positive multiple of 8");
+            try {
+                if (v != null) {
+                    SizeLimits.checkSide((String) size[0], v);
+                }
+            } catch (SizeLimits.SizeLimitException e) {
+                throw bad(e.getMessage());
             }
         }
         if (steps < 1) {

@@ -12,6 +12,7 @@ import dev.bkd.core.random.Generator;
 import dev.bkd.core.lora.LoraLoader;
 import dev.bkd.core.random.NoiseSource;
 import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.core.limits.SizeLimits;
 import dev.bkd.core.weights.Finite;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.clip.ClipTextModel;
@@ -288,6 +289,8 @@ public final class DiffusionPipeline implements AutoCloseable {
             NoiseSource generator = req.rng().create(seed);
             Prompts prompts = Prompts.of(req);
             int batch = prompts.count() * req.imagesPerPrompt();
+            SizeLimits.requireMemory(SizeLimits.attentionBytes(height / f, width / f,
+                    (long) batch * (req.doClassifierFreeGuidance() ? 2 : 1)), batch + " image(s) of " + width + "x" + height);
             NDArray context = textContext(req, prompts, call);
             scheduler.setTimesteps(req.steps());
             Shape shape = new Shape(batch, unet.config().inChannels(), height / f, width / f);

@@ -17,6 +17,7 @@ import dev.bkd.train.loop.OutputFolder;
 import dev.bkd.train.loop.Sources;
 import dev.bkd.train.loop.TrainConfig;
 import dev.bkd.train.loop.TrainResult;
+import dev.bkd.train.checkpoint.RunSetup;
 import dev.bkd.train.loop.TrainingLoop;
 import dev.bkd.train.loop.ValidationSamples;
 import java.io.IOException;
@@ -90,7 +91,11 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
             o = objective.apply(new Parts(unet, sched, weighting, model, root));
             enc = FrozenEncoders.load(model, root, DataType.FLOAT32);
             data = EmptyPrompts.wrap(Sources.open(dataOptions, train, enc, root), proportionEmptyPrompts, enc, root);
-            TrainingLoop loop = new TrainingLoop(train, o, data, fwd, out, root);
+            TrainingLoop loop = new TrainingLoop(train, o, data, fwd, out, root)
+                    .setup(RunSetup.empty().with("model", model).with("data", dataOptions.data())
+                            .with("resolution", dataOptions.resolution()).with("center_crop", dataOptions.centerCrop())
+                            .with("random_flip", dataOptions.randomFlip()).with("snr_gamma", snrGamma)
+                            .with("empty_prompts", proportionEmptyPrompts));
             return new DenoisingRun<>(root, enc, data, o, fwd, out.resolve(SCRATCH), loop);
         } catch (RuntimeException e) {
             if (data != null) {

@@ -12,6 +12,7 @@ import dev.bkd.train.loop.FrozenEncoders;
 import dev.bkd.train.loop.OutputFolder;
 import dev.bkd.train.loop.Sources;
 import dev.bkd.train.loop.TrainResult;
+import dev.bkd.train.checkpoint.RunSetup;
 import dev.bkd.train.loop.TrainingLoop;
 import dev.bkd.train.loop.ValidationSamples;
 import java.io.IOException;
@@ -82,7 +83,11 @@ public final class Distiller implements AutoCloseable {
                     s.model().parameterCount(), spec.source(), spec.weights(), spec.pairs().size(),
                     spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().effectiveBatch(),
                     fwd.predictionType());
-            TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
+            TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root)
+                    .setup(RunSetup.empty().with("teacher", teacher).with("student", o.student() != null
+                            ? o.student() : variant).with("data", o.data()).with("resolution", o.resolution())
+                            .with("center_crop", o.centerCrop()).with("random_flip", o.randomFlip())
+                            .with("loss_weights", spec.weights()).with("feature_pairs", spec.pairs().size()));
             if (!o.validationPrompts().isEmpty()) {
                 loop.validator(new ValidationSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
                         o.train().seed(), o.device()));
