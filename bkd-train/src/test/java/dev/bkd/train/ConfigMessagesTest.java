@@ -48,4 +48,13 @@ class ConfigMessagesTest {
         assertTrue(e.contains("checkpoint-200") && e.contains("the older checkpoint-100 is intact: continue from it with"
                 + " --resume checkpoint-100"), e);
     }
+
+    /** The start-up line no longer claims a batch the data cannot fill. */
+    @Test
+    void theStartUpLineSaysWhenTheBatchIsLargerThanTheData() {
+        dev.bkd.train.loop.TrainConfig c = dev.bkd.train.loop.TrainConfig.builder().batchSize(4).gradAccum(2).build();
+        assertTrue(c.describeBatch(100).equals("8 images per step"), c.describeBatch(100));
+        String s = c.describeBatch(3);
+        assertTrue(s.startsWith("8 images per step (the data has only 3 items, so each step repeats some"), s);
+    }
 }
