@@ -1,4 +1,4 @@
-package dev.bkd.train.finetune;
+package dev.bkd.train.denoise;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
@@ -7,7 +7,6 @@ import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.io.FileTrees;
-import dev.bkd.train.distill.Distiller;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.DataOptions;
 import dev.bkd.train.loop.EmptyPrompts;
@@ -20,6 +19,7 @@ import dev.bkd.train.loop.TrainConfig;
 import dev.bkd.train.loop.TrainResult;
 import dev.bkd.train.checkpoint.RunSetup;
 import dev.bkd.train.loop.TrainingLoop;
+import dev.bkd.train.loop.ValidationSamples;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
 public final class DenoisingRun<O extends Objective> implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DenoisingRun.class);
     /** The scratch folder validation samples are drawn from (as in distillation). */
-    public static final String SCRATCH = Distiller.SCRATCH;
+    public static final String SCRATCH = ValidationSamples.SCRATCH;
 
     /**
      * What an objective is built from: the UNet (float32, on the training device), scheduler, weighting, and the
