@@ -49,6 +49,7 @@ final class BenchmarkCommand implements Callable<Integer> {
             "ops", OpsBenchmark::main,
             "unet", UNetBenchmark::main,
             "safetensors-load", SafetensorsLoadBenchmark::main,
+            "single-file-load", dev.bkd.examples.bench.SingleFileLoadBenchmark::main,
             "distill", DistillBenchmark::main);
 
     @Spec
