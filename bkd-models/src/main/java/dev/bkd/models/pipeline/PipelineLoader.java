@@ -84,7 +84,7 @@ final class PipelineLoader {
         if (options.device().isGpu() && Engine.getInstance().getGpuCount() == 0) {
             throw new BkdException("device " + options.device() + " was asked for, but libtorch sees no GPU"
                     + " (this build uses " + Engine.getInstance().getEngineName() + " "
-                    + Engine.getInstance().getVersion() + "; the CUDA build is mvn -Pcuda)");
+                    + Engine.getInstance().getVersion() + "; see README \"GPU\" and run `bkd doctor`)");
         }
         SchedulerConfig schedCfg = SchedulerConfig.read(folder.resolve("scheduler").resolve(SchedulerConfig.FILE_NAME));
         String schedName = DiffusionPipeline.probeScheduler(options.scheduler(), schedCfg);
@@ -155,10 +155,14 @@ final class PipelineLoader {
             }
         }
         int latent = vae.config().latentChannels();
-        if (unet.config().inChannels() != latent || unet.config().outChannels() != latent) {
+        int in = unet.config().inChannels();
+        // an inpainting UNet also takes the mask (1) and the masked image's latents (latent) as input channels
+        boolean inpainting = ImageConditioning.isInpaintingUnet(in, latent);
+        if ((in != latent && !inpainting) || unet.config().outChannels() != latent) {
             throw new ConfigException(where + ": unet/config.json `in_channels` / `out_channels` = "
-                    + unet.config().inChannels() + " / " + unet.config().outChannels()
-                    + " but vae/config.json `latent_channels` = " + latent + "; text-to-image needs them equal");
+                    + in + " / " + unet.config().outChannels() + " but vae/config.json `latent_channels` = "
+                    + latent + "; they must be " + latent + " / " + latent + " (text-to-image) or "
+                    + (2 * latent + 1) + " / " + latent + " (inpainting: latents + mask + masked-image latents)");
         }
     }
 }
