@@ -106,8 +106,14 @@ final class BenchmarkCommand implements Callable<Integer> {
     @Mixin
     VerboseMixin verbose;
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() throws Exception {
+        if (model != null) {
+            model = checkpoint.folder(model, spec.commandLine().getErr());
+        }
         if (ops || suite != null) {
             return runSuite(ops ? "ops" : suite);
         }
