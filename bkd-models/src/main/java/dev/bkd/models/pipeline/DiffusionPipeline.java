@@ -9,6 +9,7 @@ import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.random.NoiseSource;
+import dev.bkd.core.random.PerImageNoise;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.Finite;
 import dev.bkd.core.weights.Weights;
@@ -283,9 +284,9 @@ public final class DiffusionPipeline implements AutoCloseable {
         String schedName = req.scheduler() == null ? schedulerName : req.scheduler();
         try (NDManager call = manager.newSubManager();
                 Scheduler scheduler = Schedulers.create(schedName, schedulerConfig)) {
-            NoiseSource generator = req.rng().create(seed);
             Prompts prompts = Prompts.of(req);
             int batch = prompts.count() * req.imagesPerPrompt();
+            NoiseSource generator = noise(req, seed, batch);
             NDArray context = textContext(req, prompts, call);
             scheduler.setTimesteps(req.steps());
             Shape shape = new Shape(batch, unet.config().inChannels(), height / f, width / f);
@@ -306,11 +307,24 @@ public final class DiffusionPipeline implements AutoCloseable {
             for (int i = 0; i < batch; i++) {
                 int p = i / req.imagesPerPrompt();
                 params.add(new GenerationParameters(prompts.prompt(p), prompts.negative(p), req.steps(), schedName,
-                        req.guidanceScale(), seed, width, height, modelName, req.promptSyntax().cliName(),
+                        req.guidanceScale(), req.seeds().isEmpty() ? seed : req.seeds().get(i), width, height,
+                        modelName, req.promptSyntax().cliName(),
                         req.clipSkip(), req.rng().infotext()));
             }
             return new GenerationResult(images, image, latentsOut, params);
         }
+    }
+
+    /** One generator for the batch, or one per image when the request lists seeds. */
+    private static NoiseSource noise(GenerationRequest req, long seed, int batch) {
+        if (req.seeds().isEmpty()) {
+            return req.rng().create(seed);
+        }
+        if (req.seeds().size() != batch) {
+            throw new GenerationRequestException("seeds", "has " + req.seeds().size() + " entries for " + batch
+                    + " images (prompts x images per prompt): give one seed per image");
+        }
+        return new PerImageNoise(req.seeds().stream().map(s -> req.rng().create(s)).toList());
     }
 
     /** diffusers' denoising loop; each step's temporaries live in a sub-manager closed after the step. */
