@@ -6,10 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.io.AtomicFiles;
+import dev.bkd.core.limits.SizeLimits;
 import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.safetensors.SafetensorsWriter;
 import dev.bkd.core.weights.NonFiniteException;
+import dev.bkd.models.image.ResizeMode;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.GenerationRequestException;
@@ -21,6 +23,7 @@ import dev.bkd.models.pipeline.Rng;
 import dev.bkd.models.prompt.PromptException;
 import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.schedulers.Schedulers;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -31,7 +34,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -48,10 +53,13 @@ final class GenerateCommand implements Callable<Integer> {
     enum Dtype { fp32, fp16 }
 
     /** Request fields as the options that set them, for one-line argument errors. */
-    private static final Map<String, String> OPTION_OF = Map.of("width", "--width", "height", "--height",
-            "latents", "--latents", "steps", "--steps", "imagesPerPrompt", "--num-images",
-            "guidanceScale", "--guidance", "prompts", "--prompt", "negativePrompts", "--negative-prompt",
-            "clipSkip", "--clip-skip", "rng", "--rng");
+    private static final Map<String, String> OPTION_OF = Map.ofEntries(Map.entry("width", "--width"),
+            Map.entry("height", "--height"), Map.entry("latents", "--latents"), Map.entry("steps", "--steps"),
+            Map.entry("imagesPerPrompt", "--num-images"), Map.entry("guidanceScale", "--guidance"),
+            Map.entry("prompts", "--prompt"), Map.entry("negativePrompts", "--negative-prompt"),
+            Map.entry("clipSkip", "--clip-skip"), Map.entry("rng", "--rng"),
+            Map.entry("initImage", "--init-image"), Map.entry("strength", "--strength"), Map.entry("mask", "--mask"),
+            Map.entry("legacyInpainting", "--legacy-inpaint"));
 
     @Spec
     CommandSpec spec;
@@ -112,6 +120,30 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Initial noise: a tensor `latents` (N, 4, H/8, W/8), scaled by the scheduler's init sigma.")
     Path latents;
 
+    @Option(names = "--init-image", paramLabel = "FILE",
+            description = "Image-to-image: start from this image (PNG/JPEG/BMP, any size and mode; resized with"
+                    + " Lanczos like diffusers, output size = the image's floored to multiples of 8 unless"
+                    + " --width/--height).")
+    Path initImage;
+
+    @Option(names = "--strength", paramLabel = "S",
+            description = "With --init-image: how much to repaint, in (0, 1] (default 0.8; 1.0 with --mask).")
+    Double strength;
+
+    @Option(names = "--mask", paramLabel = "FILE",
+            description = "Inpainting: white = repaint, black = keep (grey >= 128 counts as white); the size of"
+                    + " --init-image. Needs an inpainting model (unet in_channels 9) or --legacy-inpaint.")
+    Path mask;
+
+    @Option(names = "--legacy-inpaint",
+            description = "Inpaint with a normal (4-channel) model: blend the kept region back after every step.")
+    boolean legacyInpaint;
+
+    @Option(names = "--resize-mode", paramLabel = "MODE", defaultValue = "default",
+            description = "How --init-image/--mask of another size are fitted: default (stretch) or crop (cover,"
+                    + " then cut the centre) (default: ${DEFAULT-VALUE}).")
+    String resizeMode;
+
     @Option(names = "--save-latents", paramLabel = "FILE.safetensors",
             description = "Also write the final `latents` and the decoded `image` (N, H, W, 3 floats in [0, 1]).")
     Path saveLatents;
@@ -134,8 +166,12 @@ final class GenerateCommand implements Callable<Integer> {
                     + " pytorch_lora_weights.safetensors; SCALE multiplies it (default 1; 0 is the base model).")
     List<String> loras = List.of();
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
+
+    /** --init-image and --mask, read by {@link #checkArguments} (null when not given). */
+    private BufferedImage initPixels;
+    private BufferedImage maskPixels;
 
     /** The parsed --lora values (filled by {@link #checkArguments}). */
     private List<LoraSpec> loraSpecs = List.of();
@@ -207,6 +243,13 @@ final class GenerateCommand implements Callable<Integer> {
         GenerationRequest.Builder b = GenerationRequest.builder(prompt).negativePrompt(negativePrompt).steps(steps)
                 .guidanceScale(guidance).seed(seed).width(w).height(h).imagesPerPrompt(n == null ? 1 : n)
                 .latents(initial).progress(new ProgressBar(err, System::nanoTime)).clipSkip(clipSkip);
+        if (initImage != null) {
+            b.initImage(initPixels).mask(maskPixels).resizeMode(ResizeMode.parse(resizeMode))
+                    .legacyInpainting(legacyInpaint);
+            if (strength != null) {
+                b.strength(strength);
+            }
+        }
         try {
             b.promptSyntax(PromptSyntax.parse(promptSyntax)).rng(Rng.parse(rng));
         } catch (PromptException e) {
@@ -231,8 +274,12 @@ final class GenerateCommand implements Callable<Integer> {
     private void checkArguments() {
         for (Object[] size : new Object[][] {{"--width", width}, {"--height", height}}) {
             Integer v = (Integer) size[1];
-            if (v != null && (v <= 0 || v % 8 != 0)) {
-                throw bad(size[0] + " " + v + " must be a positive multiple of 8");
+            try {
+                if (v != null) {
+                    SizeLimits.checkSide((String) size[0], v);
+                }
+            } catch (SizeLimits.SizeLimitException e) {
+                throw bad(e.getMessage());
             }
         }
         if (steps < 1) {
@@ -244,6 +291,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (!Double.isFinite(guidance)) {
             throw bad("--guidance " + guidance + " must be a number");
         }
+        checkImageArguments();
         List<LoraSpec> specs = new ArrayList<>();
         for (String l : loras) {
             LoraSpec parsed;
@@ -268,6 +316,54 @@ final class GenerateCommand implements Callable<Integer> {
             throw bad("--scheduler \"" + scheduler + "\" is not one of " + String.join(", ", Schedulers.names()));
         }
         AtomicFiles.requireWritableFolder(out, "--out"); // before loading and denoising, not after
+    }
+
+    private void checkImageArguments() {
+        if (initImage == null) {
+            String stray = mask != null ? "--mask" : strength != null ? "--strength" : legacyInpaint
+                    ? "--legacy-inpaint" : null;
+            if (stray != null) {
+                throw bad(stray + " needs --init-image FILE");
+            }
+        }
+        if (strength != null && !(strength > 0 && strength <= 1)) {
+            throw bad("--strength " + strength + " must be in (0, 1] (1 repaints from pure noise)");
+        }
+        if (legacyInpaint && mask == null) {
+            throw bad("--legacy-inpaint needs --mask FILE");
+        }
+        try {
+            ResizeMode.parse(resizeMode);
+        } catch (BkdException e) {
+            throw bad("--resize-mode: " + e.getMessage());
+        }
+        if (initImage != null) {
+            initPixels = readImage("--init-image", cli.resolve(initImage.toString()));
+            maskPixels = mask == null ? null : readImage("--mask", cli.resolve(mask.toString()));
+            if (maskPixels != null && (maskPixels.getWidth() != initPixels.getWidth()
+                    || maskPixels.getHeight() != initPixels.getHeight())) {
+                throw bad("--mask " + mask + " is " + maskPixels.getWidth() + "x" + maskPixels.getHeight()
+                        + " pixels but --init-image " + initImage + " is " + initPixels.getWidth() + "x"
+                        + initPixels.getHeight() + "; give a mask of the image's size");
+            }
+        }
+    }
+
+    private BufferedImage readImage(String option, Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw bad(option + " " + file + ": no such file");
+        }
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException e) {
+            throw bad(option + " " + file + ": cannot read it: " + e.getMessage());
+        }
+        if (img == null) {
+            throw bad(option + " " + file + (Files.exists(file) ? ": not an image format Java reads (use PNG, JPEG,"
+                    + " BMP or GIF)" : ": no such file"));
+        }
+        return img;
     }
 
     private NDArray readLatents(NDManager manager) {

@@ -41,7 +41,7 @@ final class PipelineLoader {
     static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options, HubCache cache) {
         Path local = Path.of(folderOrHubId);
         if (SingleFileImport.isSingleFile(local)) {
-            return DiffusionPipeline.fromSingleFile(local, options, cache);
+            return fromSingleFile(local, options, cache);
         }
         if (Files.isDirectory(local)) {
             return load(local, options, local.toAbsolutePath().normalize().getFileName().toString());
@@ -57,6 +57,26 @@ final class PipelineLoader {
             throw new ModelNotFoundException("no folder " + local.toAbsolutePath() + "; " + e.getMessage());
         }
         return load(snapshot, options, folderOrHubId);
+    }
+
+    /** See {@link DiffusionPipeline#fromSingleFile(Path, PipelineOptions, HubCache)}. */
+    static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
+        NDManager manager = NDManager.newBaseManager(options.device());
+        ClipTokenizer tokenizer = null;
+        try {
+            SingleFileImport.Loaded c = SingleFileImport.load(file, options, manager, cache);
+            tokenizer = c.tokenizer();
+            checkCompatible(file.toString(), c.textEncoder(), c.unet(), c.vae());
+            String schedName = DiffusionPipeline.probeScheduler(options.scheduler(), c.scheduler());
+            return new DiffusionPipeline(manager, true, c.tokenizer(), c.textEncoder(), c.unet(), c.vae(), c.scheduler(),
+                    schedName, options, file.getFileName().toString());
+        } catch (RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            manager.close();
+            throw e;
+        }
     }
 
     static DiffusionPipeline load(Path folder, PipelineOptions options, String modelName) {
@@ -135,10 +155,14 @@ final class PipelineLoader {
             }
         }
         int latent = vae.config().latentChannels();
-        if (unet.config().inChannels() != latent || unet.config().outChannels() != latent) {
+        int in = unet.config().inChannels();
+        // an inpainting UNet also takes the mask (1) and the masked image's latents (latent) as input channels
+        boolean inpainting = ImageConditioning.isInpaintingUnet(in, latent);
+        if ((in != latent && !inpainting) || unet.config().outChannels() != latent) {
             throw new ConfigException(where + ": unet/config.json `in_channels` / `out_channels` = "
-                    + unet.config().inChannels() + " / " + unet.config().outChannels()
-                    + " but vae/config.json `latent_channels` = " + latent + "; text-to-image needs them equal");
+                    + in + " / " + unet.config().outChannels() + " but vae/config.json `latent_channels` = "
+                    + latent + "; they must be " + latent + " / " + latent + " (text-to-image) or "
+                    + (2 * latent + 1) + " / " + latent + " (inpainting: latents + mask + masked-image latents)");
         }
     }
 }

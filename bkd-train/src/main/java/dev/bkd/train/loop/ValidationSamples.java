@@ -1,4 +1,4 @@
-package dev.bkd.train.distill;
+package dev.bkd.train.loop;
 
 import ai.djl.Device;
 import dev.bkd.core.djl.Autograd;
@@ -18,7 +18,13 @@ import java.util.List;
  * student's live weights in place of the teacher's UNet ({@link DiffusionPipeline#withUnet}): nothing is written
  * or reloaded, and no gradient is recorded.
  */
-public final class StudentSamples implements Validator {
+public final class ValidationSamples implements Validator {
+    /**
+     * A scratch folder under a run's output that validators may use (LoRA validation saves its adapters there);
+     * the run removes it when it closes.
+     */
+    public static final String SCRATCH = ".validation-pipeline";
+
     private final Path teacher;
     private final UNet2DConditionModel student;
     private final List<String> prompts;
@@ -26,7 +32,7 @@ public final class StudentSamples implements Validator {
     private final long seed;
     private final Device device;
 
-    public StudentSamples(Path teacher, UNet2DConditionModel student, List<String> prompts, int steps, long seed,
+    public ValidationSamples(Path teacher, UNet2DConditionModel student, List<String> prompts, int steps, long seed,
                           Device device) {
         this.teacher = teacher;
         this.student = student;
