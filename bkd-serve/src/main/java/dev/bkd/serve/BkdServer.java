@@ -3,8 +3,6 @@ package dev.bkd.serve;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.GenerationResult;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.function.Function;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -38,7 +36,7 @@ public final class BkdServer implements AutoCloseable {
     /** As {@link #start(DiffusionPipeline, ServerOptions)} with every generation going through {@code generator}. */
     static BkdServer start(DiffusionPipeline pipeline, Function<GenerationRequest, GenerationResult> generator,
             ServerOptions options) {
-        checkExposure(options);
+        options.checkExposure();
         Progress progress = new Progress();
         String title = pipeline.modelName();
         GenerationQueue queue = new GenerationQueue(generator, title, pipeline.schedulerName(), progress, options);
@@ -68,20 +66,6 @@ public final class BkdServer implements AutoCloseable {
                     + e.getMessage(), e);
         }
         return new BkdServer(jetty, connector, queue);
-    }
-
-    /** Refuses to expose the API beyond this machine without a key: a generation endpoint is costly to leave open. */
-    private static void checkExposure(ServerOptions options) {
-        boolean loopback;
-        try {
-            loopback = InetAddress.getByName(options.host()).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            throw new ServeException("--host " + options.host() + " is not an address of this machine", e);
-        }
-        if (!loopback && options.apiKey() == null) {
-            throw new ServeException("--host " + options.host() + " is reachable from other machines: give"
-                    + " --api-key KEY (clients send `Authorization: Bearer KEY`), or bind 127.0.0.1");
-        }
     }
 
     /** The port listened on (the chosen one when the options asked for port 0). */

@@ -117,27 +117,35 @@ final class GenerationQueue implements AutoCloseable {
         long start = System.nanoTime();
         running.add(job);
         String stamp = progress.begin(job);
+        Txt2ImgResult result = null;
+        ApiException failure = null;
+        Error fatal = null;
         try {
-            Txt2ImgResult r = generate(job, stamp);
-            if (job.stopReason() == Job.Stop.DISCONNECT || job.stopReason() == Job.Stop.TIMEOUT) {
-                abandoned.incrementAndGet();
-            } else {
-                completed.incrementAndGet();
-                job.result.complete(r);
-            }
+            result = generate(job, stamp);
         } catch (ApiException e) {
-            failed.incrementAndGet();
-            job.result.completeExceptionally(e);
-        } catch (RuntimeException e) {
-            failed.incrementAndGet();
+            failure = e;
+        } catch (RuntimeException | Error e) {
+            // Errors too (a linkage error, out of memory): the client must get an answer, not wait for --timeout
             LOG.error("generation failed", e);
-            job.result.completeExceptionally(new ApiException(500, e.getClass().getSimpleName(),
-                    "generation failed: " + e.getMessage()));
+            failure = new ApiException(500, e.getClass().getSimpleName(), "generation failed: " + e.getMessage());
+            fatal = e instanceof Error err ? err : null;
         } finally {
+            // before answering: a client that reads /progress right after its answer sees the worker idle
             running.remove(job);
             progress.end(job);
-            double s = (System.nanoTime() - start) / 1e9;
-            meanSeconds = 0.7 * meanSeconds + 0.3 * s;
+            meanSeconds = 0.7 * meanSeconds + 0.3 * (System.nanoTime() - start) / 1e9;
+        }
+        if (failure != null) {
+            failed.incrementAndGet();
+            job.result.completeExceptionally(failure);
+        } else if (job.stopReason() == Job.Stop.DISCONNECT || job.stopReason() == Job.Stop.TIMEOUT) {
+            abandoned.incrementAndGet();
+        } else {
+            completed.incrementAndGet();
+            job.result.complete(result);
+        }
+        if (fatal != null) {
+            throw fatal;
         }
     }
 

@@ -5,9 +5,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.io.AtomicFiles;
+import dev.bkd.core.limits.SizeLimits;
 import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.safetensors.SafetensorsWriter;
+import dev.bkd.core.weights.NonFiniteException;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.GenerationRequestException;
@@ -15,6 +18,9 @@ import dev.bkd.models.pipeline.GenerationResult;
 import dev.bkd.models.pipeline.LoraSpec;
 import dev.bkd.models.pipeline.OutputType;
 import dev.bkd.models.pipeline.PipelineOptions;
+import dev.bkd.models.pipeline.Rng;
+import dev.bkd.models.prompt.PromptException;
+import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.schedulers.Schedulers;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -45,7 +52,8 @@ final class GenerateCommand implements Callable<Integer> {
     /** Request fields as the options that set them, for one-line argument errors. */
     private static final Map<String, String> OPTION_OF = Map.of("width", "--width", "height", "--height",
             "latents", "--latents", "steps", "--steps", "imagesPerPrompt", "--num-images",
-            "guidanceScale", "--guidance", "prompts", "--prompt", "negativePrompts", "--negative-prompt");
+            "guidanceScale", "--guidance", "prompts", "--prompt", "negativePrompts", "--negative-prompt",
+            "clipSkip", "--clip-skip", "rng", "--rng");
 
     @Spec
     CommandSpec spec;
@@ -53,8 +61,9 @@ final class GenerateCommand implements Callable<Integer> {
     @ParentCommand
     BkdCli cli;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR|HUB_ID",
-            description = "Pipeline folder (with model_index.json) or hub id such as runwayml/stable-diffusion-v1-5"
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE|HUB_ID",
+            description = "Pipeline folder (with model_index.json), single-file checkpoint (.safetensors/.ckpt in the"
+                    + " original LDM/A1111 layout) or hub id such as runwayml/stable-diffusion-v1-5"
                     + " (looked up in the local Hugging Face cache; nothing is downloaded).")
     String model;
 
@@ -77,6 +86,20 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--seed", description = "Random seed (default: a random one, recorded in the PNG).")
     Long seed;
+
+    @Option(names = "--prompt-syntax", paramLabel = "a1111|plain", defaultValue = "a1111",
+            description = "a1111: (word:1.4) weights, BREAK, prompts over 77 tokens, as AUTOMATIC1111; plain: the text"
+                    + " as is, truncated to 77 tokens, as diffusers (default: ${DEFAULT-VALUE}).")
+    String promptSyntax;
+
+    @Option(names = "--clip-skip", paramLabel = "N", defaultValue = "1",
+            description = "A1111's Clip skip: 1 = last text-encoder layer, 2 = penultimate (default: ${DEFAULT-VALUE}).")
+    int clipSkip;
+
+    @Option(names = "--rng", paramLabel = "torch|bkd", defaultValue = "torch",
+            description = "torch: the seed gives torch.Generator(\"cpu\").manual_seed(seed)'s noise, so Python"
+                    + " diffusers' image; bkd: bkd's own generator (default: ${DEFAULT-VALUE}).")
+    String rng;
 
     @Option(names = "--width", description = "Multiple of 8 (default: the model's, or from --latents).")
     Integer width;
@@ -113,11 +136,14 @@ final class GenerateCommand implements Callable<Integer> {
                     + " pytorch_lora_weights.safetensors; SCALE multiplies it (default 1; 0 is the base model).")
     List<String> loras = List.of();
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     /** The parsed --lora values (filled by {@link #checkArguments}). */
     private List<LoraSpec> loraSpecs = List.of();
+
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
 
     @Override
     public Integer call() {
@@ -133,9 +159,12 @@ final class GenerateCommand implements Callable<Integer> {
                     .withDevice(device == DeviceName.gpu ? Device.gpu() : Device.cpu())
                     .withDtype(dtype == Dtype.fp16 ? DataType.FLOAT16 : DataType.FLOAT32)
                     .withVariant(variant).withScheduler(scheduler);
+            options = checkpoint.apply(options);
             Path folder = cli.resolve(model);
-            String source = Files.isDirectory(folder) ? folder.toString() : model; // else a hub id
+            // a folder or a single-file checkpoint; else a hub id
+            String source = Files.exists(folder) ? folder.toString() : model;
             try (DiffusionPipeline pipe = DiffusionPipeline.fromPretrained(source, options)) {
+                List<String> adapters = new ArrayList<>();
                 for (LoraSpec l : loraSpecs) {
                     LoraLoadReport report;
                     try {
@@ -146,8 +175,14 @@ final class GenerateCommand implements Callable<Integer> {
                     if (!report.clean()) {
                         err.println("warning: " + report.describe());
                     }
+                    adapters.add(report.adapter() + " = --lora " + l.file() + ":" + l.scale());
                 }
-                GenerationResult result = generate(pipe, initial, err);
+                GenerationResult result;
+                try {
+                    result = generate(pipe, initial, err);
+                } catch (NonFiniteException e) { // the pipeline names adapters; the user knows files
+                    throw adapters.isEmpty() ? e : new NonFiniteException(e.getMessage() + " (" + String.join(", ", adapters) + ")");
+                }
                 List<Path> written = new ArrayList<>(result.save(out));
                 if (saveLatents != null) {
                     writeLatents(result, files);
@@ -173,7 +208,14 @@ final class GenerateCommand implements Callable<Integer> {
         }
         GenerationRequest.Builder b = GenerationRequest.builder(prompt).negativePrompt(negativePrompt).steps(steps)
                 .guidanceScale(guidance).seed(seed).width(w).height(h).imagesPerPrompt(n == null ? 1 : n)
-                .latents(initial).progress(new ProgressBar(err, System::nanoTime));
+                .latents(initial).progress(new ProgressBar(err, System::nanoTime)).clipSkip(clipSkip);
+        try {
+            b.promptSyntax(PromptSyntax.parse(promptSyntax)).rng(Rng.parse(rng));
+        } catch (PromptException e) {
+            throw bad("--prompt-syntax: " + e.getMessage());
+        } catch (GenerationRequestException e) {
+            throw bad("--rng: " + e.getMessage());
+        }
         b.outputs(saveLatents == null ? new OutputType[] {OutputType.IMAGES}
                 : new OutputType[] {OutputType.IMAGES, OutputType.ARRAY, OutputType.LATENTS});
         try {
@@ -182,6 +224,8 @@ final class GenerateCommand implements Callable<Integer> {
             String option = OPTION_OF.getOrDefault(e.field(), e.field());
             String file = e.field().equals("latents") ? " " + latents : "";
             throw bad(option + file + ": " + e.getMessage());
+        } catch (PromptException e) {
+            throw bad(e.getMessage());
         }
     }
 
@@ -189,8 +233,12 @@ final class GenerateCommand implements Callable<Integer> {
     private void checkArguments() {
         for (Object[] size : new Object[][] {{"--width", width}, {"--height", height}}) {
             Integer v = (Integer) size[1];
-            if (v != null && (v <= 0 || v % 8 != 0)) {
-                throw bad(size[0] + " " + v + " must be a positive multiple of 8");
+            try {
+                if (v != null) {
+                    SizeLimits.checkSide((String) size[0], v);
+                }
+            } catch (SizeLimits.SizeLimitException e) {
+                throw bad(e.getMessage());
             }
         }
         if (steps < 1) {
@@ -225,6 +273,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (scheduler != null && !Arrays.asList(Schedulers.names()).contains(scheduler)) {
             throw bad("--scheduler \"" + scheduler + "\" is not one of " + String.join(", ", Schedulers.names()));
         }
+        AtomicFiles.requireWritableFolder(out, "--out"); // before loading and denoising, not after
     }
 
     private NDArray readLatents(NDManager manager) {

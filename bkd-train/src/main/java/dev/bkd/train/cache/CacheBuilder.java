@@ -71,6 +71,20 @@ public final class CacheBuilder {
         return this;
     }
 
+    /** Items per shard. */
+    public int shardSize() {
+        return shardSize;
+    }
+
+    /** Number of shards a cache of this dataset has: the dataset size over the shard size, rounded up. */
+    public int shardCount() {
+        return shardCount(data.size(), shardSize);
+    }
+
+    static int shardCount(int items, int shardSize) {
+        return (items + shardSize - 1) / shardSize;
+    }
+
     /** The fingerprint a cache of this dataset, transform and encoder must carry. */
     public CacheFingerprint fingerprint() {
         return new CacheFingerprint(encoderId, transform.resolution(), transform.centerCrop(), transform.randomFlip(),
@@ -84,7 +98,7 @@ public final class CacheBuilder {
     public LatentCache build(Path dir, NDManager manager) {
         CacheFingerprint fp = fingerprint();
         CacheManifest manifest = prepare(dir, fp);
-        int shards = (data.size() + manifest.shardSize - 1) / manifest.shardSize;
+        int shards = shardCount(data.size(), manifest.shardSize);
         for (int s = 0; s < shards; s++) {
             if (done(manifest, s)) {
                 continue;
@@ -99,11 +113,11 @@ public final class CacheBuilder {
     }
 
     private CacheManifest prepare(Path dir, CacheFingerprint fp) {
-        try {
-            Files.createDirectories(dir);
-            Leftovers.clean(dir); // a shard or cache.json being written when the last build died
-        } catch (IOException e) {
-            throw new CacheException(dir + ": cannot prepare the cache folder: " + e.getMessage(), e);
+        // a shard or cache.json being written when the last build died
+        deleteLeftovers(dir, p -> true);
+        if (CacheSlices.hasSlices(dir)) {
+            throw new CacheException(dir + ": holds slices of a sharded build (cache-slice-*.json); finish them with"
+                    + " `bkd cache build --shards I/N` and `bkd cache merge`, or choose another cache folder");
         }
         if (CacheManifest.exists(dir)) {
             CacheManifest m = CacheManifest.read(dir);
@@ -123,7 +137,17 @@ public final class CacheBuilder {
         return m;
     }
 
-    private static boolean isNonEmpty(Path dir) {
+    /** Creates {@code dir} and deletes the temp files of interrupted writes whose target {@code mine} accepts. */
+    static void deleteLeftovers(Path dir, java.util.function.Predicate<String> mine) {
+        try {
+            Files.createDirectories(dir);
+            Leftovers.clean(dir, mine);
+        } catch (IOException e) {
+            throw new CacheException(dir + ": cannot prepare the cache folder: " + e.getMessage(), e);
+        }
+    }
+
+    static boolean isNonEmpty(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.findAny().isPresent();
         } catch (IOException e) {
@@ -135,10 +159,26 @@ public final class CacheBuilder {
         return m.shards.stream().anyMatch(s -> s.index() == shard);
     }
 
-    private CacheManifest.Shard encodeShard(Path dir, int shard, int size, NDManager manager) {
+    /**
+     * Encodes shard {@code shard} into {@code dir} (atomically, so a retried or repeated call rewrites the same
+     * bytes) and returns what cache.json records of it. For distributed builds; {@link #build} calls it in order.
+     */
+    public CacheShard encodeShard(Path dir, int shard, NDManager manager) {
+        if (shard < 0 || shard >= shardCount()) {
+            throw new IndexOutOfBoundsException("shard " + shard + " of " + shardCount());
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new CacheException(dir + ": cannot create the cache folder: " + e.getMessage(), e);
+        }
+        return encodeShard(dir, shard, shardSize, manager);
+    }
+
+    private CacheShard encodeShard(Path dir, int shard, int size, NDManager manager) {
         int from = shard * size;
         int to = Math.min(data.size(), from + size);
-        String file = String.format("shard-%05d.safetensors", shard);
+        String file = CacheShard.fileName(shard);
         List<Integer> present = new ArrayList<>();
         List<String> captions = new ArrayList<>();
         try (NDManager shardScope = manager.newSubManager()) {
@@ -150,7 +190,7 @@ public final class CacheBuilder {
             meta.put("captions", json(captions));
             SafetensorsWriter.write(dir.resolve(file), tensors, meta);
         }
-        return new CacheManifest.Shard(shard, file, present.stream().mapToInt(Integer::intValue).toArray());
+        return new CacheShard(shard, file, present.stream().mapToInt(Integer::intValue).toArray());
     }
 
     private void encodeBatch(int from, int to, NDManager scope, Map<String, NDArray> tensors, List<Integer> present,

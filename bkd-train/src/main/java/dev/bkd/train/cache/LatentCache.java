@@ -44,7 +44,9 @@ public final class LatentCache implements AutoCloseable {
     /** Opens the cache in {@code dir}; refused unless complete and built with {@code expected}'s settings. */
     public static LatentCache open(Path dir, CacheFingerprint expected) {
         if (!CacheManifest.exists(dir)) {
-            throw new CacheException(dir + ": no " + CacheManifest.FILE + "; build the cache first");
+            throw new CacheException(dir + ": no " + CacheManifest.FILE + "; build the cache first"
+                    + (CacheSlices.hasSlices(dir) ? " (it holds slices of a sharded build: run `bkd cache merge "
+                    + dir + "` once every slice is done)" : ""));
         }
         CacheManifest m = CacheManifest.read(dir);
         checkFingerprint(dir, m.fingerprint, expected);
@@ -52,7 +54,7 @@ public final class LatentCache implements AutoCloseable {
             throw new CacheException(dir + ": the cache build was interrupted (" + m.shards.size()
                     + " shard(s) done); run the build again to finish it");
         }
-        List<CacheManifest.Shard> shards = new ArrayList<>(m.shards);
+        List<CacheShard> shards = new ArrayList<>(m.shards);
         shards.sort((a, b) -> Integer.compare(a.index(), b.index()));
         SafetensorsFile[] files = new SafetensorsFile[shards.size()];
         List<Integer> shardOf = new ArrayList<>();
@@ -61,7 +63,7 @@ public final class LatentCache implements AutoCloseable {
         Set<String> outputs = null;
         try {
             for (int s = 0; s < files.length; s++) {
-                CacheManifest.Shard sh = shards.get(s);
+                CacheShard sh = shards.get(s);
                 files[s] = SafetensorsFile.open(dir.resolve(sh.file()));
                 String[] caps = captions(files[s], sh.items().length);
                 for (int k = 0; k < sh.items().length; k++) {

@@ -32,7 +32,12 @@ class LatentCacheTest {
 
     @BeforeEach
     void sevenImages() throws IOException {
-        images = tmp.resolve("images");
+        images = sevenImages(tmp.resolve("images"));
+        data = CaptionedDataset.open(images, DatasetOptions.defaults());
+    }
+
+    /** Seven small random PNGs of different widths with .txt captions "caption number i". */
+    static Path sevenImages(Path images) throws IOException {
         Files.createDirectories(images);
         for (int i = 0; i < 7; i++) {
             Random r = new Random(i);
@@ -45,7 +50,7 @@ class LatentCacheTest {
             ImageIO.write(img, "png", images.resolve("i" + i + ".png").toFile());
             Files.writeString(images.resolve("i" + i + ".txt"), "caption number " + i);
         }
-        data = CaptionedDataset.open(images, DatasetOptions.defaults());
+        return images;
     }
 
     /** Fake VAE: per-channel means (B, 3) and a constant std (B, 2, 2). */
