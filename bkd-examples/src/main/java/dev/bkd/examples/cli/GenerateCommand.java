@@ -11,6 +11,7 @@ import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.safetensors.SafetensorsWriter;
 import dev.bkd.core.weights.NonFiniteException;
+import dev.bkd.models.image.ResizeMode;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.GenerationRequestException;
@@ -22,6 +23,7 @@ import dev.bkd.models.pipeline.Rng;
 import dev.bkd.models.prompt.PromptException;
 import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.schedulers.Schedulers;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -32,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -50,10 +53,13 @@ final class GenerateCommand implements Callable<Integer> {
     enum Dtype { fp32, fp16 }
 
     /** Request fields as the options that set them, for one-line argument errors. */
-    private static final Map<String, String> OPTION_OF = Map.of("width", "--width", "height", "--height",
-            "latents", "--latents", "steps", "--steps", "imagesPerPrompt", "--num-images",
-            "guidanceScale", "--guidance", "prompts", "--prompt", "negativePrompts", "--negative-prompt",
-            "clipSkip", "--clip-skip", "rng", "--rng");
+    private static final Map<String, String> OPTION_OF = Map.ofEntries(Map.entry("width", "--width"),
+            Map.entry("height", "--height"), Map.entry("latents", "--latents"), Map.entry("steps", "--steps"),
+            Map.entry("imagesPerPrompt", "--num-images"), Map.entry("guidanceScale", "--guidance"),
+            Map.entry("prompts", "--prompt"), Map.entry("negativePrompts", "--negative-prompt"),
+            Map.entry("clipSkip", "--clip-skip"), Map.entry("rng", "--rng"),
+            Map.entry("initImage", "--init-image"), Map.entry("strength", "--strength"), Map.entry("mask", "--mask"),
+            Map.entry("legacyInpainting", "--legacy-inpaint"));
 
     @Spec
     CommandSpec spec;
@@ -84,7 +90,8 @@ final class GenerateCommand implements Callable<Integer> {
             description = "pndm, ddim, ddpm, euler, euler-a, dpm++2m or lms (default: the model's own).")
     String scheduler;
 
-    @Option(names = "--seed", description = "Random seed (default: a random one, recorded in the PNG).")
+    @Option(names = "--seed", converter = SeedConverter.class,
+            description = "Random seed, 0 to 2^64-1; -1 or none: a random one, recorded in the PNG.")
     Long seed;
 
     @Option(names = "--prompt-syntax", paramLabel = "a1111|plain", defaultValue = "a1111",
@@ -114,6 +121,30 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Initial noise: a tensor `latents` (N, 4, H/8, W/8), scaled by the scheduler's init sigma.")
     Path latents;
 
+    @Option(names = "--init-image", paramLabel = "FILE",
+            description = "Image-to-image: start from this image (PNG/JPEG/BMP, any size and mode; resized with"
+                    + " Lanczos like diffusers, output size = the image's floored to multiples of 8 unless"
+                    + " --width/--height).")
+    Path initImage;
+
+    @Option(names = "--strength", paramLabel = "S",
+            description = "With --init-image: how much to repaint, in (0, 1] (default 0.8; 1.0 with --mask).")
+    Double strength;
+
+    @Option(names = "--mask", paramLabel = "FILE",
+            description = "Inpainting: white = repaint, black = keep (grey >= 128 counts as white); the size of"
+                    + " --init-image. Needs an inpainting model (unet in_channels 9) or --legacy-inpaint.")
+    Path mask;
+
+    @Option(names = "--legacy-inpaint",
+            description = "Inpaint with a normal (4-channel) model: blend the kept region back after every step.")
+    boolean legacyInpaint;
+
+    @Option(names = "--resize-mode", paramLabel = "MODE", defaultValue = "default",
+            description = "How --init-image/--mask of another size are fitted: default (stretch) or crop (cover,"
+                    + " then cut the centre) (default: ${DEFAULT-VALUE}).")
+    String resizeMode;
+
     @Option(names = "--save-latents", paramLabel = "FILE.safetensors",
             description = "Also write the final `latents` and the decoded `image` (N, H, W, 3 floats in [0, 1]).")
     Path saveLatents;
@@ -138,6 +169,10 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
     VerboseMixin verbose;
+
+    /** --init-image and --mask, read by {@link #checkArguments} (null when not given). */
+    private BufferedImage initPixels;
+    private BufferedImage maskPixels;
 
     /** The parsed --lora values (filled by {@link #checkArguments}). */
     private List<LoraSpec> loraSpecs = List.of();
@@ -177,6 +212,7 @@ final class GenerateCommand implements Callable<Integer> {
                     }
                     adapters.add(report.adapter() + " = --lora " + l.file() + ":" + l.scale());
                 }
+                warnTruncation(pipe, err);
                 GenerationResult result;
                 try {
                     result = generate(pipe, initial, err);
@@ -209,6 +245,13 @@ final class GenerateCommand implements Callable<Integer> {
         GenerationRequest.Builder b = GenerationRequest.builder(prompt).negativePrompt(negativePrompt).steps(steps)
                 .guidanceScale(guidance).seed(seed).width(w).height(h).imagesPerPrompt(n == null ? 1 : n)
                 .latents(initial).progress(new ProgressBar(err, System::nanoTime)).clipSkip(clipSkip);
+        if (initImage != null) {
+            b.initImage(initPixels).mask(maskPixels).resizeMode(ResizeMode.parse(resizeMode))
+                    .legacyInpainting(legacyInpaint);
+            if (strength != null) {
+                b.strength(strength);
+            }
+        }
         try {
             b.promptSyntax(PromptSyntax.parse(promptSyntax)).rng(Rng.parse(rng));
         } catch (PromptException e) {
@@ -229,6 +272,24 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
+    // ---- plain prompt syntax: diffusers cuts prompts at the text encoder's length; say so, as diffusers logs it
+
+    private void warnTruncation(DiffusionPipeline pipe, PrintWriter err) {
+        if (PromptSyntax.parse(promptSyntax) != PromptSyntax.PLAIN) {
+            return; // a1111 syntax chunks long prompts, nothing is dropped
+        }
+        int room = pipe.tokenizer().modelMaxLength() - 2; // BOS and EOS take two places
+        for (String[] p : new String[][] {{"--prompt", prompt}, {"--negative-prompt", negativePrompt}}) {
+            List<String> tokens = pipe.tokenizer().tokens(p[1]);
+            if (tokens.size() > room) {
+                String dropped = String.join("", tokens.subList(room, tokens.size())).replace("</w>", " ").strip();
+                err.println("warning: " + p[0] + " has " + tokens.size() + " tokens; with --prompt-syntax plain the"
+                        + " text encoder sees only the first " + room + ", dropping: \"" + dropped + "\" (use"
+                        + " --prompt-syntax a1111 for long prompts)");
+            }
+        }
+    }
+
     /** What can be checked before loading anything fails fast with exit code 2. */
     private void checkArguments() {
         for (Object[] size : new Object[][] {{"--width", width}, {"--height", height}}) {
@@ -241,6 +302,9 @@ final class GenerateCommand implements Callable<Integer> {
                 throw bad(e.getMessage());
             }
         }
+        if (model.isBlank()) {
+            throw bad("--model is empty: name a pipeline folder or a hub id such as runwayml/stable-diffusion-v1-5");
+        }
         if (steps < 1) {
             throw bad("--steps " + steps + " must be at least 1");
         }
@@ -250,6 +314,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (!Double.isFinite(guidance)) {
             throw bad("--guidance " + guidance + " must be a number");
         }
+        checkImageArguments();
         List<LoraSpec> specs = new ArrayList<>();
         for (String l : loras) {
             LoraSpec parsed;
@@ -276,6 +341,54 @@ final class GenerateCommand implements Callable<Integer> {
         AtomicFiles.requireWritableFolder(out, "--out"); // before loading and denoising, not after
     }
 
+    private void checkImageArguments() {
+        if (initImage == null) {
+            String stray = mask != null ? "--mask" : strength != null ? "--strength" : legacyInpaint
+                    ? "--legacy-inpaint" : null;
+            if (stray != null) {
+                throw bad(stray + " needs --init-image FILE");
+            }
+        }
+        if (strength != null && !(strength > 0 && strength <= 1)) {
+            throw bad("--strength " + strength + " must be in (0, 1] (1 repaints from pure noise)");
+        }
+        if (legacyInpaint && mask == null) {
+            throw bad("--legacy-inpaint needs --mask FILE");
+        }
+        try {
+            ResizeMode.parse(resizeMode);
+        } catch (BkdException e) {
+            throw bad("--resize-mode: " + e.getMessage());
+        }
+        if (initImage != null) {
+            initPixels = readImage("--init-image", cli.resolve(initImage.toString()));
+            maskPixels = mask == null ? null : readImage("--mask", cli.resolve(mask.toString()));
+            if (maskPixels != null && (maskPixels.getWidth() != initPixels.getWidth()
+                    || maskPixels.getHeight() != initPixels.getHeight())) {
+                throw bad("--mask " + mask + " is " + maskPixels.getWidth() + "x" + maskPixels.getHeight()
+                        + " pixels but --init-image " + initImage + " is " + initPixels.getWidth() + "x"
+                        + initPixels.getHeight() + "; give a mask of the image's size");
+            }
+        }
+    }
+
+    private BufferedImage readImage(String option, Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw bad(option + " " + file + ": no such file");
+        }
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException e) {
+            throw bad(option + " " + file + ": cannot read it: " + e.getMessage());
+        }
+        if (img == null) {
+            throw bad(option + " " + file + (Files.exists(file) ? ": not an image format Java reads (use PNG, JPEG,"
+                    + " BMP or GIF)" : ": no such file"));
+        }
+        return img;
+    }
+
     private NDArray readLatents(NDManager manager) {
         NDArray l;
         try (SafetensorsFile f = SafetensorsFile.open(latents)) {
@@ -289,6 +402,10 @@ final class GenerateCommand implements Callable<Integer> {
         if (l.getShape().dimension() != 4) {
             throw bad("--latents " + latents + ": `latents` has shape " + l.getShape()
                     + "; expected (N, 4, height/8, width/8)");
+        }
+        if (l.getShape().get(0) == 0) { // else the empty batch surfaces as a --num-images error
+            throw bad("--latents " + latents + ": `latents` has shape " + l.getShape()
+                    + ", a batch of 0 images; expected (N >= 1, 4, height/8, width/8)");
         }
         DataType t = l.getDataType();
         if (t != DataType.FLOAT32 && t != DataType.FLOAT16 && t != DataType.FLOAT64) {

@@ -41,7 +41,7 @@ final class PipelineLoader {
     static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options, HubCache cache) {
         Path local = Path.of(folderOrHubId);
         if (SingleFileImport.isSingleFile(local)) {
-            return DiffusionPipeline.fromSingleFile(local, options, cache);
+            return fromSingleFile(local, options, cache);
         }
         if (Files.isDirectory(local)) {
             return load(local, options, local.toAbsolutePath().normalize().getFileName().toString());
@@ -57,6 +57,30 @@ final class PipelineLoader {
             throw new ModelNotFoundException("no folder " + local.toAbsolutePath() + "; " + e.getMessage());
         }
         return load(snapshot, options, folderOrHubId);
+    }
+
+    /** diffusers pipeline classes whose folders are SD 1.x/2.x components bkd loads (the same component set). */
+    private static final Set<String> KNOWN_PIPELINES = Set.of("StableDiffusionPipeline",
+            "StableDiffusionImg2ImgPipeline", "StableDiffusionInpaintPipeline", "StableDiffusionInpaintPipelineLegacy");
+
+    /** See {@link DiffusionPipeline#fromSingleFile(Path, PipelineOptions, HubCache)}. */
+    static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
+        NDManager manager = NDManager.newBaseManager(options.device());
+        ClipTokenizer tokenizer = null;
+        try {
+            SingleFileImport.Loaded c = SingleFileImport.load(file, options, manager, cache);
+            tokenizer = c.tokenizer();
+            checkCompatible(file.toString(), c.textEncoder(), c.unet(), c.vae());
+            String schedName = DiffusionPipeline.probeScheduler(options.scheduler(), c.scheduler());
+            return new DiffusionPipeline(manager, true, c.tokenizer(), c.textEncoder(), c.unet(), c.vae(), c.scheduler(),
+                    schedName, options, file.getFileName().toString());
+        } catch (RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            manager.close();
+            throw e;
+        }
     }
 
     static DiffusionPipeline load(Path folder, PipelineOptions options, String modelName) {
@@ -102,6 +126,11 @@ final class PipelineLoader {
                     + DiffusionPipeline.MODEL_INDEX + (Files.isDirectory(folder) ? "" : " (the folder does not exist)"));
         }
         ModelIndex index = ModelIndex.read(file);
+        if (!KNOWN_PIPELINES.contains(index.className())) { // else another architecture loads as SD, silently
+            throw new ConfigException(file + ": `_class_name` \"" + index.className() + "\" is not a pipeline bkd"
+                    + " runs (known: " + String.join(", ", new java.util.TreeSet<>(KNOWN_PIPELINES)) + "); if this is"
+                    + " a Stable Diffusion 1.x/2.x pipeline under another name, set it to StableDiffusionPipeline");
+        }
         for (Map.Entry<String, Set<String>> req : REQUIRED.entrySet()) {
             ModelIndex.Component c = index.component(req.getKey()).orElseThrow(() -> new ConfigException(file
                     + ": component `" + req.getKey() + "` is missing or [null, null]; text-to-image needs it"));
@@ -135,10 +164,14 @@ final class PipelineLoader {
             }
         }
         int latent = vae.config().latentChannels();
-        if (unet.config().inChannels() != latent || unet.config().outChannels() != latent) {
+        int in = unet.config().inChannels();
+        // an inpainting UNet also takes the mask (1) and the masked image's latents (latent) as input channels
+        boolean inpainting = ImageConditioning.isInpaintingUnet(in, latent);
+        if ((in != latent && !inpainting) || unet.config().outChannels() != latent) {
             throw new ConfigException(where + ": unet/config.json `in_channels` / `out_channels` = "
-                    + unet.config().inChannels() + " / " + unet.config().outChannels()
-                    + " but vae/config.json `latent_channels` = " + latent + "; text-to-image needs them equal");
+                    + in + " / " + unet.config().outChannels() + " but vae/config.json `latent_channels` = "
+                    + latent + "; they must be " + latent + " / " + latent + " (text-to-image) or "
+                    + (2 * latent + 1) + " / " + latent + " (inpainting: latents + mask + masked-image latents)");
         }
     }
 }

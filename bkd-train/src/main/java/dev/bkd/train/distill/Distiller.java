@@ -1,15 +1,18 @@
 package dev.bkd.train.distill;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
-import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.io.FileTrees;
+import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.train.inpaint.InpaintingConditioner;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.DataOptions;
 import dev.bkd.train.loop.ForwardProcess;
 import dev.bkd.train.loop.FrozenEncoders;
 import dev.bkd.train.loop.OutputFolder;
+import dev.bkd.train.loop.PixelConditioning;
 import dev.bkd.train.loop.Sources;
 import dev.bkd.train.loop.TrainResult;
 import dev.bkd.train.checkpoint.RunSetup;
@@ -75,13 +78,13 @@ public final class Distiller implements AutoCloseable {
             DistillObjective objective = new DistillObjective(t, s.model(), spec, teacher);
             objective.probe(enc.latentShape(o.resolution()), enc.textShape(), root);
             data = Sources.open(new DataOptions(o.data(), o.dataOptions(), o.resolution(), o.centerCrop(),
-                    o.randomFlip(), o.cacheDir()), o.train(), enc, root);
+                    o.randomFlip(), o.cacheDir()), o.train(), enc, root, inpainting(t, enc, o));
             ForwardProcess fwd = new ForwardProcess(SchedulerConfig.read(teacher.resolve("scheduler")
                     .resolve(SchedulerConfig.FILE_NAME)));
             LOG.info("distilling {} ({} parameters) into {} student ({} parameters); {}: λ {}; {} feature pairs {};"
-                    + " {} items, {} images per step, target {}", teacher, t.parameterCount(), variant,
+                    + " {} items, {}, target {}", teacher, t.parameterCount(), variant,
                     s.model().parameterCount(), spec.source(), spec.weights(), spec.pairs().size(),
-                    spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().effectiveBatch(),
+                    spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().describeBatch(data.size()),
                     fwd.predictionType());
             TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root)
                     .setup(RunSetup.empty().with("teacher", teacher).with("student", o.student() != null
@@ -103,6 +106,24 @@ public final class Distiller implements AutoCloseable {
             root.close();
             throw e;
         }
+    }
+
+    /**
+     * For an inpainting teacher (unet in_channels = 2 x latent channels + 1): random masks and masked-image
+     * latents that teacher and student both see ({@link InpaintingConditioner}); else null.
+     */
+    private static PixelConditioning inpainting(UNet2DConditionModel teacher, FrozenEncoders enc, DistillOptions o) {
+        Shape latent = enc.latentShape(o.resolution());
+        if (teacher.config().inChannels() != 2 * latent.get(1) + 1) {
+            return null;
+        }
+        if (!o.validationPrompts().isEmpty()) {
+            throw new ConfigException("--validation-prompt: validation samples of an inpainting student are not"
+                    + " supported (they would need an init image and a mask); drop --validation-prompt");
+        }
+        LOG.info("inpainting teacher (unet in_channels {}): random masks and masked-image latents from the run's"
+                + " seed feed teacher and student alike", teacher.config().inChannels());
+        return new InpaintingConditioner(enc, (int) (o.resolution() / latent.get(2)));
     }
 
     /** The loop, to attach a listener or validator before {@link #run}. */

@@ -6,6 +6,7 @@ import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.PipelineOptions;
+import dev.bkd.models.pipeline.Rng;
 import dev.bkd.train.loop.Validator;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +59,9 @@ public final class ValidationSamples implements Validator {
     /** One image per prompt into {@code into}, prompt i with seed {@code seed + i}: how every bkd trainer validates. */
     public static void sample(DiffusionPipeline p, List<String> prompts, int steps, long seed, Path into) {
         for (int i = 0; i < prompts.size(); i++) {
-            p.generate(GenerationRequest.builder(prompts.get(i)).steps(steps).seed(seed + i).build()).save(into);
+            // bkd's own generator, as when the shipped demo results were recorded
+            p.generate(GenerationRequest.builder(prompts.get(i)).steps(steps).seed(seed + i).rng(Rng.BKD).build())
+                    .save(into);
         }
     }
 }
