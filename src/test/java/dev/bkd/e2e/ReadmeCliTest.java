@@ -24,6 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadmeCliTest {
     /** How the README names the tiny reference pipeline; replaced by the folder {@link RefData} finds. */
     private static final String REFERENCE = "../shared/reference/sd-tiny/models";
+    /** How the README names the image-to-image reference set (init images, masks, the 9-channel pipeline). */
+    private static final String IMG2IMG = "../shared/reference/img2img";
 
     /** A README command not run here: matched on its text after {@code ./bkd } (variables expanded). */
     record Skip(Pattern command, String why) {}
@@ -227,6 +229,9 @@ class ReadmeCliTest {
     private static String reference(String word) {
         if (word.equals(REFERENCE) || word.startsWith(REFERENCE + "/")) {
             return RefData.models() + word.substring(REFERENCE.length());
+        }
+        if (word.equals(IMG2IMG) || word.startsWith(IMG2IMG + "/")) {
+            return RefData.dataset("img2img") + word.substring(IMG2IMG.length());
         }
         return word;
     }
