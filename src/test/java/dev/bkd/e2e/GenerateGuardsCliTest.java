@@ -42,4 +42,14 @@ class GenerateGuardsCliTest {
                 file.resolve("sub").toString());
         assertFails(r, "--out " + file.resolve("sub"), "cannot write there", "is not a folder");
     }
+
+    /** Item 8: sizes are bounded up front (a 30-line stack trace, or a hang, before). */
+    @Test
+    void hugeSizesAreOneClearLine() {
+        assertFails(generate("--width", "2147483640"), "--width 2147483640 is larger than the limit of 8192");
+        assertFails(generate("--height", "100000"), "--height 100000 is larger than the limit of 8192");
+        assertFails(generate("--width", "4096", "--height", "4096", "--out", tmp.resolve("o").toString()),
+                "1 image(s) of 4096x4096 needs at least", "choose a smaller size");
+        assertFalse(Files.exists(tmp.resolve("o")) && tmp.resolve("o").toFile().list().length > 0);
+    }
 }

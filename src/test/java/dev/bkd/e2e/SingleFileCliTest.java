@@ -93,6 +93,38 @@ class SingleFileCliTest {
     }
 
     @Test
+    void sd2SingleFileFinetunesOnVelocityTargets() throws IOException {
+        Path config = tmp.resolve("sd2-config");
+        copyTree(ref.resolve("sd2-tiny"), config);
+        for (String n : new String[] {"vocab.json", "merges.txt"}) {
+            Files.copy(RefData.models().resolve("tokenizer").resolve(n), config.resolve("tokenizer").resolve(n));
+        }
+        Path data = tmp.resolve("data");
+        assertEquals(0, Cli.run("demo-data", "--out", data.toString(), "--count", "4", "--seed", "3").code());
+        Path out = tmp.resolve("sd2-finetuned");
+        Cli c = Cli.run("finetune", "--model", ref.resolve("sd2/sd2-tiny.safetensors").toString(), "--config",
+                config.toString(), "--data", data.toString(), "--out", out.toString(), "--resolution", "32", "--steps",
+                "2", "--batch", "2");
+        assertEquals(0, c.code(), c.err());
+        String sched = Files.readString(out.resolve("scheduler/scheduler_config.json"));
+        assertTrue(sched.matches("(?s).*\"prediction_type\"\\s*:\\s*\"v_prediction\".*"), sched);
+        assertTrue(Files.isRegularFile(out.resolve("unet/diffusion_pytorch_model.safetensors")));
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.sorted().toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+    }
+
+    @Test
     void hostilePickleIsRefusedByTheCli() throws IOException {
         byte[] pkl = {(byte) 0x80, 2, 'c', 'o', 's', '\n', 's', 'y', 's', 't', 'e', 'm', '\n', 'X', 4, 0, 0, 0,
             't', 'r', 'u', 'e', (byte) 0x85, 'R', '.'};

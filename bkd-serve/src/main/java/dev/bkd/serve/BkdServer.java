@@ -13,7 +13,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /**
  * An AUTOMATIC1111-compatible HTTP server for one {@link DiffusionPipeline}, embedded Jetty 12:
  * {@code BkdServer.start(pipeline, ServerOptions.defaults())} listens on 127.0.0.1:7860 until {@link #close()}.
- * The pipeline stays the caller's (not closed here). Endpoints: {@code POST /sdapi/v1/txt2img},
+ * The pipeline stays the caller's (not closed here). Endpoints: {@code POST /sdapi/v1/txt2img} and {@code img2img},
  * {@code GET /sdapi/v1/progress}, {@code POST /sdapi/v1/interrupt}, {@code GET /sdapi/v1/samplers},
  * {@code GET /sdapi/v1/sd-models}, {@code GET/POST /sdapi/v1/options}, and a web page at {@code /}.
  */
@@ -39,7 +39,9 @@ public final class BkdServer implements AutoCloseable {
         options.checkExposure();
         Progress progress = new Progress();
         String title = pipeline.modelName();
-        GenerationQueue queue = new GenerationQueue(generator, title, pipeline.schedulerName(), progress, options);
+        boolean legacyInpainting = pipeline.unet().config().inChannels() == pipeline.vae().config().latentChannels();
+        GenerationQueue queue = new GenerationQueue(generator, title, pipeline.schedulerName(), legacyInpainting,
+                progress, options);
         ServerContext ctx = new ServerContext(options, new Settings(title), progress, queue, title,
                 pipeline.schedulerName(), pipeline.defaultWidth(), pipeline.defaultHeight());
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);

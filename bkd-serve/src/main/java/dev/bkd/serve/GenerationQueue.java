@@ -37,6 +37,8 @@ final class GenerationQueue implements AutoCloseable {
     private final Function<GenerationRequest, GenerationResult> generator;
     private final String modelName;
     private final String defaultScheduler;
+    /** A mask with a 4-channel (text-to-image) UNet: blend the known region back each step (legacy inpainting). */
+    private final boolean legacyInpainting;
     private final Progress progress;
     private final Duration timeout;
     private final int workers;
@@ -52,8 +54,9 @@ final class GenerationQueue implements AutoCloseable {
     private volatile double meanSeconds = 5;
 
     GenerationQueue(Function<GenerationRequest, GenerationResult> generator, String modelName,
-            String defaultScheduler, Progress progress, ServerOptions options) {
+            String defaultScheduler, boolean legacyInpainting, Progress progress, ServerOptions options) {
         this.generator = generator;
+        this.legacyInpainting = legacyInpainting;
         this.modelName = modelName;
         this.defaultScheduler = defaultScheduler;
         this.progress = progress;
@@ -117,7 +120,7 @@ final class GenerationQueue implements AutoCloseable {
         long start = System.nanoTime();
         running.add(job);
         String stamp = progress.begin(job);
-        Txt2ImgResult result = null;
+        GenerateResult result = null;
         ApiException failure = null;
         Error fatal = null;
         try {
@@ -149,11 +152,14 @@ final class GenerationQueue implements AutoCloseable {
         }
     }
 
-    /** Image {@code i} with seed {@code seed + i}, one pipeline call each, until done or stopped. */
-    private Txt2ImgResult generate(Job job, String stamp) {
-        Txt2ImgParams p = job.params;
+    /**
+     * Image {@code i} with seed {@code seed + i} (and init image {@code i mod count}), one pipeline call each, until
+     * done or stopped.
+     */
+    private GenerateResult generate(Job job, String stamp) {
+        GenerateParams p = job.params;
         long seed = p.seed() >= 0 ? p.seed() : java.util.concurrent.ThreadLocalRandom.current()
-                .nextLong(Txt2ImgParams.MAX_SEED + 1);
+                .nextLong(GenerateParams.MAX_SEED + 1);
         String scheduler = p.sampler() == null ? defaultScheduler : p.sampler().scheduler();
         List<byte[]> pngs = new ArrayList<>();
         List<Long> seeds = new ArrayList<>();
@@ -161,13 +167,20 @@ final class GenerationQueue implements AutoCloseable {
         for (int i = 0; i < p.imageCount() && !job.stopping(); i++) {
             progress.image(job, i);
             long s = seed + i;
-            GenerationRequest req = GenerationRequest.builder(p.prompt()).negativePrompt(p.negativePrompt())
+            GenerationRequest.Builder req = GenerationRequest.builder(p.prompt()).negativePrompt(p.negativePrompt())
                     .steps(p.steps()).guidanceScale(p.cfgScale()).size(p.width(), p.height()).seed(s)
                     .scheduler(scheduler).progress((done, total, t) -> progress.step(job, done, total))
-                    .cancel(job::stopping).build();
+                    .cancel(job::stopping);
+            if (p.image() != null) {
+                Img2ImgInput in = p.image();
+                req.initImage(in.initImage(i)).strength(in.strength()).resizeMode(in.resizeMode());
+                if (in.mask() != null) {
+                    req.mask(in.mask()).legacyInpainting(legacyInpainting);
+                }
+            }
             GenerationResult r;
             try {
-                r = generator.apply(req);
+                r = generator.apply(req.build());
             } catch (GenerationCancelledException e) {
                 break;
             }
@@ -180,7 +193,7 @@ final class GenerationQueue implements AutoCloseable {
                 pngs.add(PngFiles.encode(r.images().get(0), Map.of(GenerationParameters.PNG_KEY, infotext)));
             }
         }
-        return new Txt2ImgResult(pngs, seeds, infotexts, job.stopReason() == Job.Stop.INTERRUPT, stamp);
+        return new GenerateResult(pngs, seeds, infotexts, job.stopReason() == Job.Stop.INTERRUPT, stamp);
     }
 
     @Override

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -62,8 +63,8 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace a non-empty --out.")
     boolean force;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     @Override
     public Integer call() throws IOException {

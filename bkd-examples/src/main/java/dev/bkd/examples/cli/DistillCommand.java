@@ -106,8 +106,8 @@ final class DistillCommand implements Callable<Integer> {
             description = "dtype of the teacher, VAE and text encoder: float16 (default on a GPU) or float32 (CPU).")
     String frozenDtype;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     @picocli.CommandLine.Mixin
     CheckpointMixin checkpoint;

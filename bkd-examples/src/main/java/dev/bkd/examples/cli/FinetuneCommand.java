@@ -48,8 +48,8 @@ final class FinetuneCommand implements Callable<Integer> {
                 + " unconditional model to work with (diffusers' --proportion_empty_prompts). Default: ${DEFAULT-VALUE}.")
     double proportionEmptyPrompts;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     @picocli.CommandLine.Mixin
     CheckpointMixin checkpoint;

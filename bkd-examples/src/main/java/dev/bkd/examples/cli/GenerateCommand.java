@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.io.AtomicFiles;
+import dev.bkd.core.limits.SizeLimits;
 import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.safetensors.SafetensorsWriter;
@@ -35,6 +36,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -164,8 +166,8 @@ final class GenerateCommand implements Callable<Integer> {
                     + " pytorch_lora_weights.safetensors; SCALE multiplies it (default 1; 0 is the base model).")
     List<String> loras = List.of();
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     /** --init-image and --mask, read by {@link #checkArguments} (null when not given). */
     private BufferedImage initPixels;
@@ -272,8 +274,12 @@ final class GenerateCommand implements Callable<Integer> {
     private void checkArguments() {
         for (Object[] size : new Object[][] {{"--width", width}, {"--height", height}}) {
             Integer v = (Integer) size[1];
-            if (v != null && (v <= 0 || v % 8 != 0)) {
-                throw bad(size[0] + " " + v + " must be a positive multiple of 8");
+            try {
+                if (v != null) {
+                    SizeLimits.checkSide((String) size[0], v);
+                }
+            } catch (SizeLimits.SizeLimitException e) {
+                throw bad(e.getMessage());
             }
         }
         if (steps < 1) {

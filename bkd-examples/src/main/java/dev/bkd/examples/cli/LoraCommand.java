@@ -63,8 +63,8 @@ final class LoraCommand implements Callable<Integer> {
     @Option(names = "--snr-gamma", paramLabel = "GAMMA", description = "Min-SNR loss weighting with this gamma (5 is usual).")
     Double snrGamma;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     @picocli.CommandLine.Mixin
     CheckpointMixin checkpoint;

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,8 +37,8 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace a non-empty --out.")
     boolean force;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     /** The help footer: every built-in variant with its aliases and description, from the variant resources. */
     static String[] variantsHelp() {

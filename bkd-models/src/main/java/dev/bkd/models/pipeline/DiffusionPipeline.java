@@ -7,10 +7,9 @@ import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.lora.LoraLoadReport;
-import dev.bkd.core.random.Generator;
-import dev.bkd.core.lora.LoraLoader;
 import dev.bkd.core.random.NoiseSource;
 import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.core.limits.SizeLimits;
 import dev.bkd.core.weights.Finite;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.clip.ClipTextModel;
@@ -33,8 +32,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * init-sigma scaling, decode of latents / scaling_factor), so injected latents reproduce diffusers' images.
  *
  * <p>Every native array a generate call makes lives in a sub-manager that is closed when it returns; results come
- * back as Java arrays. The weights stay until {@link #close()}. Each call builds its own scheduler, so calls do not
- * share sampling state; one pipeline is still meant to be driven by one thread at a time.
+ * back as Java arrays. The weights stay until {@link #close()}. Each call builds its own scheduler, generator and
+ * arrays, so one pipeline can serve several threads at once, each getting bit for bit the image it would get
+ * alone; LoRA changes and close wait for running generations ({@link PipelineLock}).
  */
 public final class DiffusionPipeline implements AutoCloseable {
     public static final String MODEL_INDEX = "model_index.json";
@@ -50,11 +50,20 @@ public final class DiffusionPipeline implements AutoCloseable {
     private final PipelineOptions options;
     private final String modelName;
     private final PipelineLoras loras;
-    private String schedulerName;
+    private final PipelineLock lock;
+    /** Read once per generate call, so a switch never lands mid-call. */
+    private volatile String schedulerName;
 
     DiffusionPipeline(NDManager manager, boolean ownsComponents, ClipTokenizer tokenizer, ClipTextModel textEncoder,
             UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig, String schedulerName,
             PipelineOptions options, String modelName) {
+        this(manager, ownsComponents, tokenizer, textEncoder, unet, vae, schedulerConfig, schedulerName, options,
+                modelName, new PipelineLock());
+    }
+
+    private DiffusionPipeline(NDManager manager, boolean ownsComponents, ClipTokenizer tokenizer,
+            ClipTextModel textEncoder, UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig,
+            String schedulerName, PipelineOptions options, String modelName, PipelineLock lock) {
         this.manager = manager;
         this.ownsComponents = ownsComponents;
         this.tokenizer = tokenizer;
@@ -65,7 +74,8 @@ public final class DiffusionPipeline implements AutoCloseable {
         this.schedulerName = schedulerName;
         this.options = options;
         this.modelName = modelName;
-        this.loras = new PipelineLoras(unet, textEncoder);
+        this.lock = lock;
+        this.loras = new PipelineLoras(unet, textEncoder, lock);
     }
 
     // ------------------------------------------------------------------ loading
@@ -88,6 +98,20 @@ public final class DiffusionPipeline implements AutoCloseable {
         return PipelineLoader.fromPretrained(folderOrHubId, options, cache);
     }
 
+    /**
+     * A single-file checkpoint in the original LDM / A1111 layout ({@code .safetensors}, or {@code .ckpt} read
+     * weights-only), like diffusers' {@code from_single_file}; see {@link SingleFileOptions} for configs,
+     * prediction type and EMA weights. {@link #fromPretrained(String, PipelineOptions)} also takes such a file.
+     */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options) {
+        return fromSingleFile(file, options, HubCache.fromEnvironment());
+    }
+
+    /** As {@link #fromSingleFile(Path, PipelineOptions)}, inferred configs looked up in {@code cache}. */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
+        return PipelineLoader.fromSingleFile(file, options, cache);
+    }
+
     /** Loads a diffusers pipeline folder (with {@code model_index.json}). */
     public static DiffusionPipeline fromPretrained(Path folder, PipelineOptions options) {
         return PipelineLoader.load(folder, options, folder.toAbsolutePath().normalize().getFileName().toString());
@@ -104,40 +128,22 @@ public final class DiffusionPipeline implements AutoCloseable {
      */
     public static DiffusionPipeline of(ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
             AutoencoderKL vae, SchedulerConfig schedulerConfig, PipelineOptions options, String modelName) {
+        return of(tokenizer, textEncoder, unet, vae, schedulerConfig, options, modelName, new PipelineLock());
+    }
+
+    private static DiffusionPipeline of(ClipTokenizer tokenizer, ClipTextModel textEncoder,
+            UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig, PipelineOptions options,
+            String modelName, PipelineLock lock) {
         PipelineLoader.checkCompatible("pipeline `" + modelName + "`", textEncoder, unet, vae);
         String schedName = probeScheduler(options.scheduler(), schedulerConfig);
         return new DiffusionPipeline(NDManager.newBaseManager(options.device()), false, tokenizer, textEncoder, unet,
-                vae, schedulerConfig, schedName, options, modelName);
-    }
-
-    /**
-     * A single-file checkpoint in the original LDM / A1111 layout ({@code .safetensors}, or {@code .ckpt} read
-     * weights-only), like diffusers' {@code from_single_file}; see {@link SingleFileOptions} for configs,
-     * prediction type and EMA weights.
-     */
-    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options) {
-        return fromSingleFile(file, options, HubCache.fromEnvironment());
-    }
-
-    /** As {@link #fromSingleFile(Path, PipelineOptions)}, inferred configs looked up in {@code cache}. */
-    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
-        NDManager manager = NDManager.newBaseManager(options.device());
-        try {
-            SingleFileImport.Loaded c = SingleFileImport.load(file, options, manager, cache);
-            String name = file.getFileName().toString();
-            PipelineLoader.checkCompatible(file.toString(), c.textEncoder(), c.unet(), c.vae());
-            String schedName = probeScheduler(options.scheduler(), c.scheduler());
-            return new DiffusionPipeline(manager, true, c.tokenizer(), c.textEncoder(), c.unet(), c.vae(), c.scheduler(),
-                    schedName, options, name);
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+                vae, schedulerConfig, schedName, options, modelName, lock);
     }
 
     /** This pipeline with {@code unet} in place of its own (e.g. a student being trained); see {@link #of}. */
     public DiffusionPipeline withUnet(UNet2DConditionModel unet, String modelName) {
-        return of(tokenizer, textEncoder, unet, vae, schedulerConfig, options, modelName);
+        // the text encoder is shared: a LoRA change through either pipeline must wait for both one's generations
+        return of(tokenizer, textEncoder, unet, vae, schedulerConfig, options, modelName, lock.sharing());
     }
 
     /** The bkd name of {@code requested} (or of the config's own class), failing early on unknown names. */
@@ -221,11 +227,13 @@ public final class DiffusionPipeline implements AutoCloseable {
      * padded to {@code model_max_length}): (prompts, 77, hidden) in the model dtype, attached to {@code out}.
      */
     public NDArray encodePrompt(List<String> prompts, NDManager out) {
-        try (NDManager tmp = manager.newSubManager()) {
-            NDArray e = encode(prompts, tmp);
-            e.attach(out);
-            return e;
-        }
+        return lock.read("encodePrompt", () -> {
+            try (NDManager tmp = manager.newSubManager()) {
+                NDArray e = encode(prompts, tmp);
+                e.attach(out);
+                return e;
+            }
+        });
     }
 
     private NDArray encode(List<String> prompts, NDManager m) {
@@ -276,6 +284,10 @@ public final class DiffusionPipeline implements AutoCloseable {
      * {@link GenerationRequest} for the arguments and {@link GenerationResult}).
      */
     public GenerationResult generate(GenerationRequest req) {
+        return lock.read("generate", () -> generateUnlocked(req));
+    }
+
+    private GenerationResult generateUnlocked(GenerationRequest req) {
         ImageConditioning imageInput = new ImageConditioning(vae, unet.config().inChannels(), options.dtype());
         int[] size = req.imageInput() != null ? imageInput.size(req, new int[] {defaultWidth(), defaultHeight()})
                 : new int[] {req.width() != null ? req.width() : defaultWidth(),
@@ -294,6 +306,8 @@ public final class DiffusionPipeline implements AutoCloseable {
             NoiseSource generator = req.rng().create(seed);
             Prompts prompts = Prompts.of(req);
             int batch = prompts.count() * req.imagesPerPrompt();
+            SizeLimits.requireMemory(SizeLimits.attentionBytes(height / f, width / f,
+                    (long) batch * (req.doClassifierFreeGuidance() ? 2 : 1)), batch + " image(s) of " + width + "x" + height);
             NDArray context = textContext(req, prompts, call);
             DenoisingStart start;
             if (req.imageInput() == null) {
@@ -423,10 +437,12 @@ public final class DiffusionPipeline implements AutoCloseable {
     /** Frees the weights and the tokenizer (for {@link #of}: only what this pipeline made). */
     @Override
     public void close() {
-        if (ownsComponents) {
-            tokenizer.close();
-            unet.close();
-        }
-        manager.close();
+        lock.close(() -> {
+            if (ownsComponents) {
+                tokenizer.close();
+                unet.close();
+            }
+            manager.close();
+        });
     }
 }

@@ -41,7 +41,7 @@ final class PipelineLoader {
     static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options, HubCache cache) {
         Path local = Path.of(folderOrHubId);
         if (SingleFileImport.isSingleFile(local)) {
-            return DiffusionPipeline.fromSingleFile(local, options, cache);
+            return fromSingleFile(local, options, cache);
         }
         if (Files.isDirectory(local)) {
             return load(local, options, local.toAbsolutePath().normalize().getFileName().toString());
@@ -57,6 +57,26 @@ final class PipelineLoader {
             throw new ModelNotFoundException("no folder " + local.toAbsolutePath() + "; " + e.getMessage());
         }
         return load(snapshot, options, folderOrHubId);
+    }
+
+    /** See {@link DiffusionPipeline#fromSingleFile(Path, PipelineOptions, HubCache)}. */
+    static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
+        NDManager manager = NDManager.newBaseManager(options.device());
+        ClipTokenizer tokenizer = null;
+        try {
+            SingleFileImport.Loaded c = SingleFileImport.load(file, options, manager, cache);
+            tokenizer = c.tokenizer();
+            checkCompatible(file.toString(), c.textEncoder(), c.unet(), c.vae());
+            String schedName = DiffusionPipeline.probeScheduler(options.scheduler(), c.scheduler());
+            return new DiffusionPipeline(manager, true, c.tokenizer(), c.textEncoder(), c.unet(), c.vae(), c.scheduler(),
+                    schedName, options, file.getFileName().toString());
+        } catch (RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            manager.close();
+            throw e;
+        }
     }
 
     static DiffusionPipeline load(Path folder, PipelineOptions options, String modelName) {

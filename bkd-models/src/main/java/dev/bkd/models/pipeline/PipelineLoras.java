@@ -16,16 +16,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The LoRA adapters of one pipeline's UNet and text encoder: load (several at once), list, fuse, unfuse, remove.
- * {@link DiffusionPipeline#loras()} gives it; the pipeline's own LoRA methods delegate here.
+ * {@link DiffusionPipeline#loras()} gives it; the pipeline's own LoRA methods delegate here. Every change waits
+ * until no generation of the pipeline runs (and generations wait for it), see {@link PipelineLock}.
  */
 public final class PipelineLoras {
     private static final Logger LOG = LoggerFactory.getLogger(DiffusionPipeline.class);
     private final UNet2DConditionModel unet;
     private final ClipTextModel textEncoder;
+    private final PipelineLock lock;
 
-    PipelineLoras(UNet2DConditionModel unet, ClipTextModel textEncoder) {
+    PipelineLoras(UNet2DConditionModel unet, ClipTextModel textEncoder, PipelineLock lock) {
         this.unet = unet;
         this.textEncoder = textEncoder;
+        this.lock = lock;
     }
 
     /**
@@ -44,33 +47,43 @@ public final class PipelineLoras {
 
     /** As {@link #load(Path, double)} with an adapter name; strict fails on any key it cannot place. */
     public LoraLoadReport load(Path file, double scale, String name, boolean strict) {
-        LoraLoadReport r = LoraLoader.load(file, Map.of(LoraFiles.UNET, unet, LoraFiles.TEXT_ENCODER, textEncoder),
-                name, scale, strict);
+        LoraLoadReport r = lock.write("loading LoRA " + file, () -> LoraLoader.load(file,
+                Map.of(LoraFiles.UNET, unet, LoraFiles.TEXT_ENCODER, textEncoder), name, scale, strict));
         LOG.info("LoRA {} as `{}` x{}: {} layers", file, name, scale, r.layers());
         return r;
     }
 
     /** Names of the loaded LoRA adapters, in load order. */
     public List<String> names() {
-        LinkedHashSet<String> names = new LinkedHashSet<>(Lora.adapterNames(unet));
-        names.addAll(Lora.adapterNames(textEncoder));
-        return List.copyOf(names);
+        return lock.read("listing LoRA adapters", () -> {
+            LinkedHashSet<String> names = new LinkedHashSet<>(Lora.adapterNames(unet));
+            names.addAll(Lora.adapterNames(textEncoder));
+            return List.copyOf(names);
+        });
     }
 
     /** Merges every loaded LoRA into the weights (faster steps); {@link #unfuse} restores them exactly. */
     public void fuse() {
-        Lora.fuse(unet, 1.0);
-        Lora.fuse(textEncoder, 1.0);
+        lock.write("fusing LoRA", () -> {
+            Lora.fuse(unet, 1.0);
+            Lora.fuse(textEncoder, 1.0);
+        });
     }
 
     /** Restores the weights as they were before {@link #fuse}, bit for bit. */
     public void unfuse() {
-        Lora.unfuse(unet);
-        Lora.unfuse(textEncoder);
+        lock.write("unfusing LoRA", () -> {
+            Lora.unfuse(unet);
+            Lora.unfuse(textEncoder);
+        });
     }
 
     /** Removes LoRA adapter {@code name} (unfuse first). */
     public void remove(String name) {
+        lock.write("removing LoRA `" + name + "`", () -> removeUnlocked(name));
+    }
+
+    private void removeUnlocked(String name) {
         if (!names().contains(name)) {
             throw new BkdException("no LoRA `" + name + "` is loaded (loaded: " + names() + ")");
         }

@@ -10,6 +10,7 @@ import dev.bkd.train.loop.DiffusionBatch;
 import dev.bkd.train.loop.LossTerms;
 import dev.bkd.train.loop.Objective;
 import dev.bkd.core.djl.Autograd;
+import dev.bkd.train.loop.PipelineExport;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -142,6 +143,6 @@ public final class DistillObjective implements Objective {
     /** A complete pipeline folder: the student's {@code unet/} and the teacher's other components. */
     @Override
     public void save(Path outputDir) {
-        StudentPipeline.write(teacherPipeline, student, outputDir);
+        PipelineExport.write(teacherPipeline, student, outputDir);
     }
 }

@@ -15,7 +15,9 @@ import dev.bkd.train.loop.OutputFolder;
 import dev.bkd.train.loop.PixelConditioning;
 import dev.bkd.train.loop.Sources;
 import dev.bkd.train.loop.TrainResult;
+import dev.bkd.train.checkpoint.RunSetup;
 import dev.bkd.train.loop.TrainingLoop;
+import dev.bkd.train.loop.ValidationSamples;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +36,6 @@ import org.slf4j.LoggerFactory;
 public final class Distiller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Distiller.class);
     /** The scratch pipeline folder validation samples are generated from (student unet/, links to the rest). */
-    public static final String SCRATCH = ".validation-pipeline";
 
     private final Path out;
     private final NDManager root;
@@ -85,9 +86,13 @@ public final class Distiller implements AutoCloseable {
                     s.model().parameterCount(), spec.source(), spec.weights(), spec.pairs().size(),
                     spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().effectiveBatch(),
                     fwd.predictionType());
-            TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
+            TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root)
+                    .setup(RunSetup.empty().with("teacher", teacher).with("student", o.student() != null
+                            ? o.student() : variant).with("data", o.data()).with("resolution", o.resolution())
+                            .with("center_crop", o.centerCrop()).with("random_flip", o.randomFlip())
+                            .with("loss_weights", spec.weights()).with("feature_pairs", spec.pairs().size()));
             if (!o.validationPrompts().isEmpty()) {
-                loop.validator(new StudentSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
+                loop.validator(new ValidationSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
                         o.train().seed(), o.device()));
             }
             return new Distiller(o.out(), root, enc, data, objective, loop);
@@ -144,9 +149,9 @@ public final class Distiller implements AutoCloseable {
     @Override
     public void close() {
         try {
-            FileTrees.delete(out.resolve(SCRATCH)); // links to the teacher's components: only the links go
+            FileTrees.delete(out.resolve(ValidationSamples.SCRATCH)); // older versions validated from a scratch pipeline here
         } catch (IOException e) {
-            LOG.warn("could not remove {}: {}", out.resolve(SCRATCH), e.getMessage());
+            LOG.warn("could not remove {}: {}", out.resolve(ValidationSamples.SCRATCH), e.getMessage());
         }
         data.close();
         encoders.close();

@@ -3,18 +3,22 @@ package dev.bkd.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.awt.image.BufferedImage;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * A checked {@code POST /sdapi/v1/txt2img} body, A1111's field names and defaults (steps 50, cfg_scale 7, seed -1 =
- * random, batch_size 1, n_iter 1); width and height default to the model's size. Image {@code i} of the request
- * uses seed {@code seed + i}, as in A1111, so any image can be made again alone.
+ * A checked {@code POST /sdapi/v1/txt2img} or {@code img2img} body, A1111's field names and defaults (steps 50,
+ * cfg_scale 7, seed -1 = random, batch_size 1, n_iter 1). Width and height default to the model's size; for
+ * image-to-image without a mask, to the first init image's size floored to multiples of 8 (as diffusers does).
+ * Image {@code i} of the request uses seed {@code seed + i}, as in A1111, so any image can be made again alone.
+ *
+ * @param image the init images and strength for img2img; null for txt2img
  */
-record Txt2ImgParams(String prompt, String negativePrompt, int steps, double cfgScale, int width, int height,
-        long seed, Samplers.Sampler sampler, int batchSize, int nIter, int clipSkip, boolean sendImages,
-        List<String> ignoredSettings, ObjectNode parameters) {
+record GenerateParams(String job, String prompt, String negativePrompt, int steps, double cfgScale, int width,
+        int height, long seed, Samplers.Sampler sampler, int batchSize, int nIter, int clipSkip, boolean sendImages,
+        Img2ImgInput image, List<String> ignoredSettings, ObjectNode parameters) {
 
     static final long MAX_SEED = 0xFFFF_FFFFL;
 
@@ -34,10 +38,21 @@ record Txt2ImgParams(String prompt, String negativePrompt, int steps, double cfg
     }
 
     /** Reads and checks {@code body}; nothing is allocated for the model here. */
-    static Txt2ImgParams parse(JsonNode body, RequestLimits lim, Settings settings, int defaultWidth,
-            int defaultHeight, ObjectMapper json) {
+    static GenerateParams parse(JsonNode body, RequestLimits lim, Settings settings, int defaultWidth,
+            int defaultHeight, ObjectMapper json, boolean img2img) {
         if (body == null || !body.isObject()) {
             throw ApiException.malformed("the request body must be a JSON object");
+        }
+        Img2ImgInput image = img2img ? Img2ImgInput.parse(body, lim) : null;
+        if (image != null && image.mask() == null) {
+            BufferedImage first = image.initImages().get(0);
+            defaultWidth = first.getWidth() / 8 * 8;
+            defaultHeight = first.getHeight() / 8 * 8;
+            if (defaultWidth > lim.maxSide() || defaultHeight > lim.maxSide() || defaultWidth < 8
+                    || defaultHeight < 8) {
+                throw ApiException.invalid("width", "is not given and init_images[0] is " + first.getWidth() + "x"
+                        + first.getHeight() + "; give `width` and `height` in 8.." + lim.maxSide());
+            }
         }
         for (Map.Entry<String, Predicate<JsonNode>> u : UNSUPPORTED_UNLESS_OFF.entrySet()) {
             if (!JsonFields.absent(body, u.getKey()) && !u.getValue().test(body.get(u.getKey()))) {
@@ -71,8 +86,14 @@ record Txt2ImgParams(String prompt, String negativePrompt, int steps, double cfg
                 .put("sampler_name", sampler == null ? null : sampler.name()).put("batch_size", batch)
                 .put("n_iter", nIter).put("send_images", send);
         params.set("override_settings", overrides == null ? json.createObjectNode() : overrides);
-        return new Txt2ImgParams(prompt, negative, steps, cfg, width, height, seed, sampler, batch, nIter, clipSkip,
-                send, checked == null ? List.of() : checked.ignored(), params);
+        if (image != null) {
+            // like A1111 without include_init_images: the images are not sent back
+            params.put("denoising_strength", image.strength()).putNull("init_images").putNull("mask")
+                    .put("resize_mode", image.resizeMode().ordinal());
+        }
+        return new GenerateParams(img2img ? "img2img" : "txt2img", prompt, negative, steps, cfg, width, height, seed,
+                sampler, batch, nIter, clipSkip, send, image, checked == null ? List.of() : checked.ignored(),
+                params);
     }
 
     private static int size(JsonNode body, String field, int dflt, RequestLimits lim) {
