@@ -98,6 +98,23 @@ class LegacyInpaintingTest {
         }
     }
 
+    /** Two images per prompt: one init image and mask serve the batch, each image gets its own added noise. */
+    @Test
+    void batchesShareTheImageAndDrawTheirOwnNoise() {
+        for (boolean inpaint : new boolean[] {false, true}) {
+            GenerationRequest.Builder b = GenerationRequest.builder("a red door").steps(4).seed(9).imagesPerPrompt(2)
+                    .initImage(png("inpaint_image.png")).outputs(OutputType.ARRAY);
+            if (inpaint) {
+                b.mask(png("inpaint_mask.png")).legacyInpainting(true).strength(0.75).size(64, 64);
+            }
+            GenerationResult r = pipe.generate(b.build());
+            NDArray img = r.image().toNDArray(manager);
+            assertEquals(new ai.djl.ndarray.types.Shape(2, 64, 64, 3), img.getShape());
+            double apart = img.get(0).sub(img.get(1)).abs().max().getFloat();
+            assertTrue(apart > 1e-3, (inpaint ? "inpainting" : "img2img") + ": the two images are the same");
+        }
+    }
+
     @Test
     void modelTypeDecidesTheMode() {
         try (NDManager call = manager.newSubManager(); Scheduler s = pipe.newScheduler("ddim")) {
