@@ -24,6 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadmeCliTest {
     /** How the README names the tiny reference pipeline; replaced by the folder {@link RefData} finds. */
     private static final String REFERENCE = "../shared/reference/sd-tiny/models";
+    /** How the README names the other reference sets (checkpoints, img2img, ...): ../shared/reference/NAME. */
+    private static final String REFERENCE_SETS = "../shared/reference/";
 
     /** A README command not run here: matched on its text after {@code ./bkd } (variables expanded). */
     record Skip(Pattern command, String why) {}
@@ -228,6 +230,12 @@ class ReadmeCliTest {
     private static String reference(String word) {
         if (word.equals(REFERENCE) || word.startsWith(REFERENCE + "/")) {
             return RefData.models() + word.substring(REFERENCE.length());
+        }
+        if (word.startsWith(REFERENCE_SETS)) {
+            String rest = word.substring(REFERENCE_SETS.length());
+            int slash = rest.indexOf('/');
+            String set = slash < 0 ? rest : rest.substring(0, slash);
+            return RefData.dataset(set) + (slash < 0 ? "" : rest.substring(slash));
         }
         return word;
     }
