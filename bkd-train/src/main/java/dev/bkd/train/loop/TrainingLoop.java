@@ -253,7 +253,7 @@ public final class TrainingLoop {
         if (ema != null) {
             required.add(EMA);
         }
-        Checkpoint c = CheckpointManager.load(dir, required);
+        Checkpoint c = ckpts.loadPointingToIntact(dir, required);
         String src = dir.toString();
         JsonNode kind = c.state().extra().get("objective");
         if (kind == null || !objective.name().equals(kind.asText())) {
