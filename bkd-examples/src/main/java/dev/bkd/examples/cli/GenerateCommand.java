@@ -93,7 +93,7 @@ final class GenerateCommand implements Callable<Integer> {
     String scheduler;
 
     @Option(names = "--seed", converter = SeedConverter.class,
-            description = "Random seed, 0 to 2^64-1 (image i of --num-images gets seed + i); -1 or none: a random one,"
+            description = "Random seed, 0 to 2^64-1; image i of --num-images gets seed + i; -1 or none: a random one,"
                     + " recorded in the PNG.")
     Long seed;
 
