@@ -34,6 +34,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.LongStream;
 import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -91,7 +93,8 @@ final class GenerateCommand implements Callable<Integer> {
     String scheduler;
 
     @Option(names = "--seed", converter = SeedConverter.class,
-            description = "Random seed, 0 to 2^64-1; -1 or none: a random one, recorded in the PNG.")
+            description = "Random seed, 0 to 2^64-1; image i of --num-images gets seed + i; -1 or none: a random one,"
+                    + " recorded in the PNG.")
     Long seed;
 
     @Option(names = "--prompt-syntax", paramLabel = "a1111|plain", defaultValue = "a1111",
@@ -245,6 +248,11 @@ final class GenerateCommand implements Callable<Integer> {
         GenerationRequest.Builder b = GenerationRequest.builder(prompt).negativePrompt(negativePrompt).steps(steps)
                 .guidanceScale(guidance).seed(seed).width(w).height(h).imagesPerPrompt(n == null ? 1 : n)
                 .latents(initial).progress(new ProgressBar(err, System::nanoTime)).clipSkip(clipSkip);
+        if (initial == null && n != null && n > 1) {
+            // as A1111: image i gets seed + i and its own generator, so the seed in each PNG reproduces that image
+            long base = seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 32);
+            b.seed((Long) null).seeds(LongStream.range(base, base + n).boxed().toList());
+        }
         if (initImage != null) {
             b.initImage(initPixels).mask(maskPixels).resizeMode(ResizeMode.parse(resizeMode))
                     .legacyInpainting(legacyInpaint);
