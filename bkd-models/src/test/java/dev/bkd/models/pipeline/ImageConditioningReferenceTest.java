@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.models.image.ImageProcessor;
 import dev.bkd.models.image.ResizeMode;
@@ -18,10 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -31,24 +27,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * 10 steps, CFG 7.5, injected VAE-sample and latent noise): preprocessing, the truncated timesteps, the init
  * latents after add_noise and the latents after every step, at strengths 0.6 and 0.3 with DDIM and Euler.
  */
-class ImageConditioningReferenceTest {
-    private static NDManager manager;
-    private static Map<String, NDArray> ref;
-    private static DiffusionPipeline pipe;
-    private static Img2ImgFixture fixture;
-
-    @BeforeAll
-    static void load() {
-        fixture = Img2ImgFixture.open();
-        manager = fixture.manager();
-        ref = fixture.ref();
-        pipe = fixture.pipe();
-    }
-
-    @AfterAll
-    static void free() {
-        fixture.close();
-    }
+class ImageConditioningReferenceTest extends Img2ImgReferenceBase {
 
     static BufferedImage png(String name) {
         try {

@@ -17,7 +17,6 @@ import dev.bkd.models.image.ResizeMode;
 import dev.bkd.models.schedulers.Scheduler;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,20 +28,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * (reference set img2img, models_inpaint: strength 1, 8 steps, CFG 7.5, injected noise): mask binarisation,
  * nearest mask latent, masked-image latents, the 9-channel UNet input and the latents after every step.
  */
-class InpaintConditioningReferenceTest {
-    private static NDManager manager;
-    private static Map<String, NDArray> ref;
-    private static DiffusionPipeline pipe;
-    private static Img2ImgFixture fixture;
+class InpaintConditioningReferenceTest extends Img2ImgReferenceBase {
     private static UNet2DConditionModel unet9;
 
+    /** The 9-channel UNet; the tiny pipeline's VAE and scheduler config are byte copies of models_inpaint's. */
     @BeforeAll
     static void load() {
-        fixture = Img2ImgFixture.open();
-        manager = fixture.manager();
-        ref = fixture.ref();
-        // the tiny pipeline's VAE and scheduler config are byte copies of models_inpaint's (README of the set)
-        pipe = fixture.pipe();
         unet9 = UNet2DConditionModel.fromPretrained(RefData.file("img2img", "models_inpaint/unet"), manager,
                 new UNet2DConditionModel.Options(manager.getDevice(), DataType.FLOAT32, null));
     }
@@ -50,7 +41,6 @@ class InpaintConditioningReferenceTest {
     @AfterAll
     static void free() {
         unet9.close();
-        fixture.close();
     }
 
     /** The whole call through the inpainting pipeline folder: image_np to 1e-4, PNG pixels to +-1. */

@@ -9,13 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import dev.bkd.core.testing.RefData;
 import dev.bkd.models.schedulers.Scheduler;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,24 +20,7 @@ import org.junit.jupiter.api.Test;
  * checked against sqrt(acp) x0 + sqrt(1 - acp) n with acp from the scaled-linear betas computed here in double;
  * and the model-type checks.
  */
-class LegacyInpaintingTest {
-    private static NDManager manager;
-    private static Map<String, NDArray> ref;
-    private static DiffusionPipeline pipe;
-    private static Img2ImgFixture fixture;
-
-    @BeforeAll
-    static void load() {
-        fixture = Img2ImgFixture.open();
-        manager = fixture.manager();
-        ref = fixture.ref();
-        pipe = fixture.pipe();
-    }
-
-    @AfterAll
-    static void free() {
-        fixture.close();
-    }
+class LegacyInpaintingTest extends Img2ImgReferenceBase {
 
     private static GenerationRequest.Builder request() {
         return GenerationRequest.builder()
@@ -52,18 +31,6 @@ class LegacyInpaintingTest {
                 .imageNoise(ref.get("inpaint.noise.vae_sample_masked"))
                 .latents(ref.get("inpaint.noise.latents"))
                 .maskedImageNoise(ref.get("inpaint.noise.vae_sample_masked"));
-    }
-
-    /** alphas_cumprod of the scaled-linear schedule (0.00085 .. 0.012, 1000 steps), in double. */
-    private static double alphaCumprod(int t) {
-        double a = Math.sqrt(0.00085);
-        double b = Math.sqrt(0.012);
-        double acp = 1;
-        for (int i = 0; i <= t; i++) {
-            double beta = a + (b - a) * i / 999.0;
-            acp *= 1 - beta * beta;
-        }
-        return acp;
     }
 
     @Test
@@ -88,7 +55,7 @@ class LegacyInpaintingTest {
                     .concat(pipe.encodePrompt(List.of(""), call), 0), null, call,
                     (i, latents) -> steps.add(latents.toType(DataType.FLOAT64, true)));
             for (int i = 0; i < ts.length - 1; i++) {
-                double acp = alphaCumprod((int) ts[i + 1]);
+                double acp = dev.bkd.models.schedulers.ScaledLinear.alphaCumprod((int) ts[i + 1]);
                 NDArray want = x0.mul(Math.sqrt(acp)).add(noise.mul(Math.sqrt(1 - acp))).mul(keep);
                 double err = want.sub(steps.get(i).mul(keep)).abs().max().getDouble();
                 assertTrue(err < 2e-5, "step " + i + ": kept latents differ from the noised image by " + err);

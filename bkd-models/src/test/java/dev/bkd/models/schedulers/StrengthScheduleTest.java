@@ -22,18 +22,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class StrengthScheduleTest {
 
-    /** alphas_cumprod of the scaled-linear schedule (0.00085 .. 0.012, 1000 steps), in double. */
-    private static double alphaCumprod(int t) {
-        double a = Math.sqrt(0.00085);
-        double b = Math.sqrt(0.012);
-        double acp = 1;
-        for (int i = 0; i <= t; i++) {
-            double beta = a + (b - a) * i / 999.0;
-            acp *= 1 - beta * beta;
-        }
-        return acp;
-    }
-
     @ParameterizedTest
     @CsvSource({"ddim, false, vp", "ddpm, false, vp", "pndm, false, vp", "euler, false, ve", "euler-a, false, ve",
             "lms, false, ve", "dpm++2m, false, dpm", "dpm++2m, true, dpm", "euler, true, ve"})
@@ -57,7 +45,7 @@ class StrengthScheduleTest {
             double a;
             double b;
             if (kind.equals("vp")) {
-                double acp = alphaCumprod((int) t);
+                double acp = ScaledLinear.alphaCumprod((int) t);
                 a = Math.sqrt(acp);
                 b = Math.sqrt(1 - acp);
             } else {
