@@ -124,4 +124,26 @@ class EvalDuringTrainingCliTest {
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("--clip"), bad.err());
     }
+
+    @Test
+    void finetuneAndLoraTakeHeldOutImagesAlsoAsWebdataset(@TempDir Path tmp) throws Exception {
+        Path data = ShapesDataset.folder(tmp.resolve("data"), 4, 40, 5);
+        Path heldOut = ShapesDataset.folder(tmp.resolve("held-out"), 4, 40, 77);
+        Path shards = CacheCliTest.webdataset(heldOut, tmp.resolve("shards"));
+        String model = RefData.models().toString();
+        for (String[] run : List.of(
+                new String[] {"finetune", "--eval-data", shards.resolve("{00000..00001}.tar").toString()},
+                new String[] {"lora", "--eval-data", heldOut.toString(), "--eval-batch", "2"})) {
+            Path out = tmp.resolve(run[0]);
+            List<String> a = new ArrayList<>(List.of(run[0], "--model", model, "--data", data.toString(), "--out",
+                    out.toString(), "--resolution", "32", "--steps", "1", "--batch", "2", "--checkpoint-every", "0",
+                    "--eval-every", "1"));
+            a.addAll(List.of(run).subList(1, run.length));
+            Cli c = Cli.run(a.toArray(String[]::new));
+            assertEquals(0, c.code(), c.err());
+            JsonNode row = rows(out.resolve("metrics.jsonl")).get(0);
+            assertTrue(Double.isFinite(row.get("val_loss").asDouble()), run[0] + ": " + row);
+            assertFalse(row.has("fixed_train_loss"), run[0] + ": " + row);
+        }
+    }
 }
