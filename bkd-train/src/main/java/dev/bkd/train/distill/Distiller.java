@@ -7,6 +7,7 @@ import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.io.FileTrees;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.DataOptions;
+import dev.bkd.train.loop.DataParallel;
 import dev.bkd.train.loop.ForwardProcess;
 import dev.bkd.train.loop.FrozenEncoders;
 import dev.bkd.train.loop.OutputFolder;
@@ -83,6 +84,21 @@ public final class Distiller implements AutoCloseable {
                     spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().effectiveBatch(),
                     fwd.predictionType());
             TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
+            if (o.train().replicas() > 1) {
+                if (!o.train().devices().get(0).equals(o.device())) {
+                    throw new ConfigException("the first of the devices " + o.train().devices()
+                            + " must be the run's device " + o.device());
+                }
+                // each replica: the frozen teacher and the student on its own device; weights synced at the start
+                loop.dataParallel(DataParallel.replicate(objective, o.train().devices(), root, m -> {
+                    UNet2DConditionModel.Options fr = new UNet2DConditionModel.Options(m.getDevice(), o.frozenType(), null);
+                    UNet2DConditionModel.Options f32 = UNet2DConditionModel.Options.defaults().withDevice(m.getDevice());
+                    Students.Student sr = o.student() != null ? Students.load(o.student(), m, f32)
+                            : Students.prune(teacher.resolve("unet"), o.variant(), m, f32);
+                    return new DistillObjective(UNet2DConditionModel.fromPretrained(teacher.resolve("unet"), m, fr),
+                            sr.model(), spec, teacher);
+                }));
+            }
             if (!o.validationPrompts().isEmpty()) {
                 loop.validator(new StudentSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
                         o.train().seed(), o.device(), o.out().resolve(SCRATCH)));
