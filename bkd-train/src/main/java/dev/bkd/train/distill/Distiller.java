@@ -85,10 +85,6 @@ public final class Distiller implements AutoCloseable {
                     fwd.predictionType());
             TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
             if (o.train().replicas() > 1) {
-                if (!o.train().devices().get(0).equals(o.device())) {
-                    throw new ConfigException("the first of the devices " + o.train().devices()
-                            + " must be the run's device " + o.device());
-                }
                 // each replica: the frozen teacher and the student on its own device; weights synced at the start
                 loop.dataParallel(DataParallel.replicate(objective, o.train().devices(), root, m -> {
                     UNet2DConditionModel.Options fr = new UNet2DConditionModel.Options(m.getDevice(), o.frozenType(), null);

@@ -92,10 +92,6 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
             ForwardProcess fwd = new ForwardProcess(sched);
             MinSnrWeighting weighting = snrGamma == null ? null : new MinSnrWeighting(sched, snrGamma);
             o = objective.apply(new Parts(unet, sched, weighting, model, root));
-            if (train.replicas() > 1 && !train.devices().get(0).equals(device)) {
-                throw new ConfigException("the first of the devices " + train.devices() + " must be the run's device "
-                        + device);
-            }
             if (train.replicas() > 1) {
                 parallel = DataParallel.replicate(o, train.devices(), root, m -> objective.apply(new Parts(
                         UNet2DConditionModel.fromPretrained(model.resolve("unet"), m,

@@ -3,6 +3,7 @@ package dev.bkd.train.loop;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.djl.Autograd;
 import dev.bkd.train.TrainStateException;
 import java.util.ArrayList;
@@ -52,10 +53,14 @@ public final class DataParallel implements AutoCloseable {
     /**
      * Builds the replicas of {@code master} for {@code devices} (devices.get(0) is the master's): {@code build}
      * makes one objective from scratch whose arrays live in the manager it is given (a sub-manager of {@code root}
-     * on that replica's device). Their weights are replaced by the master's when training starts.
+     * on that replica's device). {@code devices.get(0)} must be {@code root}'s device. Their weights are replaced by the master's when training starts.
      */
     public static DataParallel replicate(Objective master, List<Device> devices, NDManager root,
                                          Function<NDManager, ? extends Objective> build) {
+        if (!devices.get(0).equals(root.getDevice())) {
+            throw new ConfigException("the first of the devices " + devices + " must be the run's device "
+                    + root.getDevice());
+        }
         List<Objective> all = new ArrayList<>(List.of(master));
         try {
             for (int r = 1; r < devices.size(); r++) {
