@@ -52,7 +52,8 @@ final class ApiHandler extends Handler.Abstract {
         this.page = WebPage.bytes();
         routes = Map.of(
                 "/", Map.of("GET", ex -> done(new Reply(200, "text/html; charset=utf-8", page, Map.of()))),
-                "/sdapi/v1/txt2img", Map.of("POST", this::txt2img),
+                "/sdapi/v1/txt2img", Map.of("POST", ex -> generate(ex, false)),
+                "/sdapi/v1/img2img", Map.of("POST", ex -> generate(ex, true)),
                 "/sdapi/v1/progress", Map.of("GET", ex -> done(jsonReply(ctx.progress().toJson(json)))),
                 "/sdapi/v1/interrupt", Map.of("POST", ex -> {
                     ctx.queue().interrupt();
@@ -155,9 +156,9 @@ final class ApiHandler extends Handler.Abstract {
         }
     }
 
-    private CompletableFuture<Reply> txt2img(Exchange ex) {
-        Txt2ImgParams p = Txt2ImgParams.parse(parse(ex.body()), ctx.options().limits(), ctx.settings(),
-                ctx.defaultWidth(), ctx.defaultHeight(), json);
+    private CompletableFuture<Reply> generate(Exchange ex, boolean img2img) {
+        GenerateParams p = GenerateParams.parse(parse(ex.body()), ctx.options().limits(), ctx.settings(),
+                ctx.defaultWidth(), ctx.defaultHeight(), json, img2img);
         Job job = new Job(p);
         ctx.queue().submit(job);
         ClientGone.watch(ex.request(), ex.response(), () -> {
@@ -165,10 +166,10 @@ final class ApiHandler extends Handler.Abstract {
             job.result.completeExceptionally(new ApiException(499, "ClientClosed", "the client closed the"
                     + " connection"));
         });
-        return job.result.thenApply(r -> txt2imgReply(p, r));
+        return job.result.thenApply(r -> generateReply(p, r));
     }
 
-    private Reply txt2imgReply(Txt2ImgParams p, Txt2ImgResult r) {
+    private Reply generateReply(GenerateParams p, GenerateResult r) {
         ObjectNode out = json.createObjectNode();
         ArrayNode images = out.putArray("images");
         Base64.Encoder b64 = Base64.getEncoder();
@@ -192,6 +193,9 @@ final class ApiHandler extends Handler.Abstract {
                 .put("cfg_scale", p.cfgScale()).put("steps", p.steps()).put("batch_size", p.batchSize())
                 .put("n_iter", p.nIter()).put("clip_skip", p.clipSkip()).put("sd_model_name", ctx.modelTitle())
                 .putNull("sd_model_hash");
+        if (p.image() != null) {
+            info.put("denoising_strength", p.image().strength());
+        }
         ArrayNode infotexts = info.putArray("infotexts");
         r.infotexts().forEach(infotexts::add);
         info.put("index_of_first_image", 0).put("job_timestamp", r.jobTimestamp())

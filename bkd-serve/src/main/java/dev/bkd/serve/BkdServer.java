@@ -3,8 +3,6 @@ package dev.bkd.serve;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.GenerationResult;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.function.Function;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -15,7 +13,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /**
  * An AUTOMATIC1111-compatible HTTP server for one {@link DiffusionPipeline}, embedded Jetty 12:
  * {@code BkdServer.start(pipeline, ServerOptions.defaults())} listens on 127.0.0.1:7860 until {@link #close()}.
- * The pipeline stays the caller's (not closed here). Endpoints: {@code POST /sdapi/v1/txt2img},
+ * The pipeline stays the caller's (not closed here). Endpoints: {@code POST /sdapi/v1/txt2img} and {@code img2img},
  * {@code GET /sdapi/v1/progress}, {@code POST /sdapi/v1/interrupt}, {@code GET /sdapi/v1/samplers},
  * {@code GET /sdapi/v1/sd-models}, {@code GET/POST /sdapi/v1/options}, and a web page at {@code /}.
  */
@@ -38,10 +36,12 @@ public final class BkdServer implements AutoCloseable {
     /** As {@link #start(DiffusionPipeline, ServerOptions)} with every generation going through {@code generator}. */
     static BkdServer start(DiffusionPipeline pipeline, Function<GenerationRequest, GenerationResult> generator,
             ServerOptions options) {
-        checkExposure(options);
+        options.checkExposure();
         Progress progress = new Progress();
         String title = pipeline.modelName();
-        GenerationQueue queue = new GenerationQueue(generator, title, pipeline.schedulerName(), progress, options);
+        boolean legacyInpainting = pipeline.unet().config().inChannels() == pipeline.vae().config().latentChannels();
+        GenerationQueue queue = new GenerationQueue(generator, title, pipeline.schedulerName(), legacyInpainting,
+                progress, options);
         ServerContext ctx = new ServerContext(options, new Settings(title), progress, queue, title,
                 pipeline.schedulerName(), pipeline.defaultWidth(), pipeline.defaultHeight());
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);
@@ -68,20 +68,6 @@ public final class BkdServer implements AutoCloseable {
                     + e.getMessage(), e);
         }
         return new BkdServer(jetty, connector, queue);
-    }
-
-    /** Refuses to expose the API beyond this machine without a key: a generation endpoint is costly to leave open. */
-    private static void checkExposure(ServerOptions options) {
-        boolean loopback;
-        try {
-            loopback = InetAddress.getByName(options.host()).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            throw new ServeException("--host " + options.host() + " is not an address of this machine", e);
-        }
-        if (!loopback && options.apiKey() == null) {
-            throw new ServeException("--host " + options.host() + " is reachable from other machines: give"
-                    + " --api-key KEY (clients send `Authorization: Bearer KEY`), or bind 127.0.0.1");
-        }
     }
 
     /** The port listened on (the chosen one when the options asked for port 0). */

@@ -37,6 +37,8 @@ final class GenerationQueue implements AutoCloseable {
     private final Function<GenerationRequest, GenerationResult> generator;
     private final String modelName;
     private final String defaultScheduler;
+    /** A mask with a 4-channel (text-to-image) UNet: blend the known region back each step (legacy inpainting). */
+    private final boolean legacyInpainting;
     private final Progress progress;
     private final Duration timeout;
     private final int workers;
@@ -52,8 +54,9 @@ final class GenerationQueue implements AutoCloseable {
     private volatile double meanSeconds = 5;
 
     GenerationQueue(Function<GenerationRequest, GenerationResult> generator, String modelName,
-            String defaultScheduler, Progress progress, ServerOptions options) {
+            String defaultScheduler, boolean legacyInpainting, Progress progress, ServerOptions options) {
         this.generator = generator;
+        this.legacyInpainting = legacyInpainting;
         this.modelName = modelName;
         this.defaultScheduler = defaultScheduler;
         this.progress = progress;
@@ -117,35 +120,46 @@ final class GenerationQueue implements AutoCloseable {
         long start = System.nanoTime();
         running.add(job);
         String stamp = progress.begin(job);
+        GenerateResult result = null;
+        ApiException failure = null;
+        Error fatal = null;
         try {
-            Txt2ImgResult r = generate(job, stamp);
-            if (job.stopReason() == Job.Stop.DISCONNECT || job.stopReason() == Job.Stop.TIMEOUT) {
-                abandoned.incrementAndGet();
-            } else {
-                completed.incrementAndGet();
-                job.result.complete(r);
-            }
+            result = generate(job, stamp);
         } catch (ApiException e) {
-            failed.incrementAndGet();
-            job.result.completeExceptionally(e);
-        } catch (RuntimeException e) {
-            failed.incrementAndGet();
+            failure = e;
+        } catch (RuntimeException | Error e) {
+            // Errors too (a linkage error, out of memory): the client must get an answer, not wait for --timeout
             LOG.error("generation failed", e);
-            job.result.completeExceptionally(new ApiException(500, e.getClass().getSimpleName(),
-                    "generation failed: " + e.getMessage()));
+            failure = new ApiException(500, e.getClass().getSimpleName(), "generation failed: " + e.getMessage());
+            fatal = e instanceof Error err ? err : null;
         } finally {
+            // before answering: a client that reads /progress right after its answer sees the worker idle
             running.remove(job);
             progress.end(job);
-            double s = (System.nanoTime() - start) / 1e9;
-            meanSeconds = 0.7 * meanSeconds + 0.3 * s;
+            meanSeconds = 0.7 * meanSeconds + 0.3 * (System.nanoTime() - start) / 1e9;
+        }
+        if (failure != null) {
+            failed.incrementAndGet();
+            job.result.completeExceptionally(failure);
+        } else if (job.stopReason() == Job.Stop.DISCONNECT || job.stopReason() == Job.Stop.TIMEOUT) {
+            abandoned.incrementAndGet();
+        } else {
+            completed.incrementAndGet();
+            job.result.complete(result);
+        }
+        if (fatal != null) {
+            throw fatal;
         }
     }
 
-    /** Image {@code i} with seed {@code seed + i}, one pipeline call each, until done or stopped. */
-    private Txt2ImgResult generate(Job job, String stamp) {
-        Txt2ImgParams p = job.params;
+    /**
+     * Image {@code i} with seed {@code seed + i} (and init image {@code i mod count}), one pipeline call each, until
+     * done or stopped.
+     */
+    private GenerateResult generate(Job job, String stamp) {
+        GenerateParams p = job.params;
         long seed = p.seed() >= 0 ? p.seed() : java.util.concurrent.ThreadLocalRandom.current()
-                .nextLong(Txt2ImgParams.MAX_SEED + 1);
+                .nextLong(GenerateParams.MAX_SEED + 1);
         String scheduler = p.sampler() == null ? defaultScheduler : p.sampler().scheduler();
         List<byte[]> pngs = new ArrayList<>();
         List<Long> seeds = new ArrayList<>();
@@ -153,13 +167,20 @@ final class GenerationQueue implements AutoCloseable {
         for (int i = 0; i < p.imageCount() && !job.stopping(); i++) {
             progress.image(job, i);
             long s = seed + i;
-            GenerationRequest req = GenerationRequest.builder(p.prompt()).negativePrompt(p.negativePrompt())
+            GenerationRequest.Builder req = GenerationRequest.builder(p.prompt()).negativePrompt(p.negativePrompt())
                     .steps(p.steps()).guidanceScale(p.cfgScale()).size(p.width(), p.height()).seed(s)
                     .scheduler(scheduler).progress((done, total, t) -> progress.step(job, done, total))
-                    .cancel(job::stopping).build();
+                    .cancel(job::stopping);
+            if (p.image() != null) {
+                Img2ImgInput in = p.image();
+                req.initImage(in.initImage(i)).strength(in.strength()).resizeMode(in.resizeMode());
+                if (in.mask() != null) {
+                    req.mask(in.mask()).legacyInpainting(legacyInpainting);
+                }
+            }
             GenerationResult r;
             try {
-                r = generator.apply(req);
+                r = generator.apply(req.build());
             } catch (GenerationCancelledException e) {
                 break;
             }
@@ -172,7 +193,7 @@ final class GenerationQueue implements AutoCloseable {
                 pngs.add(PngFiles.encode(r.images().get(0), Map.of(GenerationParameters.PNG_KEY, infotext)));
             }
         }
-        return new Txt2ImgResult(pngs, seeds, infotexts, job.stopReason() == Job.Stop.INTERRUPT, stamp);
+        return new GenerateResult(pngs, seeds, infotexts, job.stopReason() == Job.Stop.INTERRUPT, stamp);
     }
 
     @Override

@@ -11,11 +11,11 @@ final class Job {
     /** Why a job stopped early; INTERRUPT still answers with the images finished so far. */
     enum Stop { INTERRUPT, DISCONNECT, TIMEOUT, SHUTDOWN }
 
-    final Txt2ImgParams params;
-    final CompletableFuture<Txt2ImgResult> result = new CompletableFuture<>();
+    final GenerateParams params;
+    final CompletableFuture<GenerateResult> result = new CompletableFuture<>();
     private final AtomicReference<Stop> stop = new AtomicReference<>();
 
-    Job(Txt2ImgParams params) {
+    Job(GenerateParams params) {
         this.params = params;
     }
 

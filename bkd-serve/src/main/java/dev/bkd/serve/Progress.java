@@ -78,7 +78,7 @@ final class Progress {
         ObjectNode state = out.putObject("state");
         state.put("skipped", false);
         state.put("interrupted", interrupted);
-        state.put("job", job == null ? "" : "txt2img");
+        state.put("job", job == null ? "" : job.params.job());
         state.put("job_count", jobCount);
         state.put("job_timestamp", timestamp);
         state.put("job_no", jobNo);

@@ -18,8 +18,8 @@ public record RequestLimits(int maxSide, int maxSteps, int maxImages, int maxPro
         }
     }
 
-    /** 1024 px, 150 steps, 16 images, 20,000 characters, 1 MiB. */
+    /** 1024 px, 150 steps, 16 images, 20,000 characters, 8 MiB (init images and masks arrive as base64). */
     public static RequestLimits defaults() {
-        return new RequestLimits(1024, 150, 16, 20_000, 1 << 20);
+        return new RequestLimits(1024, 150, 16, 20_000, 8 << 20);
     }
 }

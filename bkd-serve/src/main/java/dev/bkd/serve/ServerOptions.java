@@ -1,5 +1,7 @@
 package dev.bkd.serve;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 
 /**
@@ -35,6 +37,23 @@ public record ServerOptions(String host, int port, String apiKey, int workers, i
     /** 127.0.0.1:7860 (A1111's port), no key, one worker, 16 waiting, 10 minutes, {@link RequestLimits#defaults()}. */
     public static ServerOptions defaults() {
         return new ServerOptions("127.0.0.1", 7860, null, 1, 16, Duration.ofMinutes(10), RequestLimits.defaults());
+    }
+
+    /**
+     * Refuses to expose the API beyond this machine without a key (a generation endpoint is costly to leave open);
+     * called by {@link BkdServer#start}, and by the CLI before it loads a model.
+     */
+    public void checkExposure() {
+        boolean loopback;
+        try {
+            loopback = InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new ServeException("--host " + host + " is not an address of this machine", e);
+        }
+        if (!loopback && apiKey == null) {
+            throw new ServeException("--host " + host + " is reachable from other machines: give --api-key KEY"
+                    + " (clients send `Authorization: Bearer KEY`), or bind 127.0.0.1");
+        }
     }
 
     public ServerOptions withHost(String h) {

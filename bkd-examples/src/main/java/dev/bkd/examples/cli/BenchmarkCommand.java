@@ -10,10 +10,13 @@ import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ConfigReader;
 import dev.bkd.core.config.UNet2DConditionConfig;
 import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.examples.bench.DistillBenchmark;
+import dev.bkd.examples.bench.OpsBenchmark;
+import dev.bkd.examples.bench.SafetensorsLoadBenchmark;
+import dev.bkd.examples.bench.UNetBenchmark;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
-import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -22,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -36,11 +40,17 @@ import picocli.CommandLine.Model.CommandSpec;
             + " speed-up against the teacher. Without --model the teacher has random weights from --preset. With"
             + " --suite, runs one of bkd's micro-benchmarks instead (its own arguments follow).")
 final class BenchmarkCommand implements Callable<Integer> {
-    /** Micro-benchmark mains by suite name; looked up by class name so the CLI builds whether or not one is present. */
-    static final Map<String, String> SUITES = Map.of(
-            "ops", "dev.bkd.core.ops.OpsBenchmark",
-            "unet", "dev.bkd.core.unet.UNetBenchmark",
-            "safetensors-load", "dev.bkd.core.safetensors.SafetensorsLoadBenchmark");
+    /** A micro-benchmark's main. */
+    interface Suite {
+        void main(String[] args) throws Exception;
+    }
+
+    /** Micro-benchmark mains (dev.bkd.examples.bench) by suite name. */
+    static final Map<String, Suite> SUITES = Map.of(
+            "ops", OpsBenchmark::main,
+            "unet", UNetBenchmark::main,
+            "safetensors-load", SafetensorsLoadBenchmark::main,
+            "distill", DistillBenchmark::main);
 
     @Spec
     CommandSpec spec;
@@ -83,7 +93,7 @@ final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
     Path json;
 
-    @Option(names = "--suite", paramLabel = "NAME", description = "Run a micro-benchmark instead: ops, unet, safetensors-load.")
+    @Option(names = "--suite", paramLabel = "NAME", description = "Run a micro-benchmark instead: ops, unet, safetensors-load, distill.")
     String suite;
 
     @Option(names = "--ops", description = "Same as --suite ops (fused vs pure GroupNorm / attention).")
@@ -92,8 +102,8 @@ final class BenchmarkCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ARGS", arity = "0..*", description = "Arguments passed to the --suite main.")
     List<String> suiteArgs = new ArrayList<>();
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     @Override
     public Integer call() throws Exception {
@@ -216,22 +226,12 @@ final class BenchmarkCommand implements Callable<Integer> {
     }
 
     private Integer runSuite(String name) throws Exception {
-        String cls = SUITES.get(name);
-        if (cls == null) {
+        Suite main = SUITES.get(name);
+        if (main == null) {
             throw new BkdException("benchmark: no suite \"" + name + "\" (available: " + String.join(", ",
                     SUITES.keySet().stream().sorted().toList()) + ")");
         }
-        Class<?> c;
-        try {
-            c = Class.forName(cls);
-        } catch (ClassNotFoundException e) {
-            throw new BkdException("benchmark: suite \"" + name + "\" (" + cls + ") is not part of this build");
-        }
-        try {
-            c.getMethod("main", String[].class).invoke(null, (Object) suiteArgs.toArray(String[]::new));
-        } catch (InvocationTargetException e) {
-            throw e.getCause() instanceof Exception ex ? ex : e;
-        }
+        main.main(suiteArgs.toArray(String[]::new));
         return 0;
     }
 

@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
         subcommands = {InspectCommand.class, PruneCommand.class, DistillCommand.class, BenchmarkCommand.class,
                 TokenizeCommand.class, GenerateCommand.class, DemoCommand.class, DemoDataCommand.class,
                 InitCommand.class, TrainVaeCommand.class, FinetuneCommand.class, LoraCommand.class,
-                DemoScoreCommand.class, ConvertCommand.class, CacheCommand.class, CommandLine.HelpCommand.class})
+                DemoScoreCommand.class, ConvertCommand.class, CacheCommand.class, DoctorCommand.class,
+                ServeCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class BkdCli implements Runnable {
 
     @CommandLine.Spec

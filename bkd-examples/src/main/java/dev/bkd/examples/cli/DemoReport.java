@@ -2,7 +2,7 @@ package dev.bkd.examples.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bkd.core.config.ConfigReader;
-import dev.bkd.train.shapes.PromptFollowing;
+import dev.bkd.examples.shapes.PromptFollowing;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.bkd.core.io.ProcStatus;
 import dev.bkd.core.prune.PrunePlan;
 import dev.bkd.core.prune.PruneSpec;
 import dev.bkd.core.prune.UNetCost;
@@ -198,15 +199,6 @@ final class VariantBenchmark {
 
     /** VmHWM in bytes, or -1 where /proc is unavailable. */
     static long peakRssBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.split("\\s+")[1]) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-        return -1;
+        return ProcStatus.peakRssKiB().stream().map(k -> k * 1024).findFirst().orElse(-1);
     }
 }

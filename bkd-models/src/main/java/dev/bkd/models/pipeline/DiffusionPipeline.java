@@ -1,39 +1,29 @@
 package dev.bkd.models.pipeline;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ConfigException;
-import dev.bkd.core.config.ModelIndex;
 import dev.bkd.core.config.SchedulerConfig;
-import dev.bkd.core.lora.Lora;
-import dev.bkd.core.lora.LoraFiles;
 import dev.bkd.core.lora.LoraLoadReport;
-import dev.bkd.core.lora.LoraLoader;
-import dev.bkd.core.random.Generator;
+import dev.bkd.core.random.NoiseSource;
 import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.core.limits.SizeLimits;
+import dev.bkd.core.weights.Finite;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.clip.ClipTextModel;
-import dev.bkd.models.clip.ClipTextOutput;
 import dev.bkd.models.schedulers.Scheduler;
 import dev.bkd.models.schedulers.Schedulers;
+import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.tokenizer.ClipTokenizer;
 import dev.bkd.models.vae.AutoencoderKL;
 import java.awt.image.BufferedImage;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * diffusers' StableDiffusionPipeline (text to image) for SD1.x/2.x folders: tokenizer, CLIP text encoder, UNet,
@@ -42,23 +32,16 @@ import org.slf4j.LoggerFactory;
  * init-sigma scaling, decode of latents / scaling_factor), so injected latents reproduce diffusers' images.
  *
  * <p>Every native array a generate call makes lives in a sub-manager that is closed when it returns; results come
- * back as Java arrays. The weights stay until {@link #close()}. Each call builds its own scheduler, so calls do not
- * share sampling state; one pipeline is still meant to be driven by one thread at a time.
+ * back as Java arrays. The weights stay until {@link #close()}. Each call builds its own scheduler, generator and
+ * arrays, so one pipeline can serve several threads at once, each getting bit for bit the image it would get
+ * alone; LoRA changes and close wait for running generations ({@link PipelineLock}).
  */
 public final class DiffusionPipeline implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(DiffusionPipeline.class);
     public static final String MODEL_INDEX = "model_index.json";
-    /** Components bkd loads, with the classes it can load them as. */
-    private static final Map<String, Set<String>> REQUIRED = Map.of(
-            "tokenizer", Set.of("CLIPTokenizer", "CLIPTokenizerFast"),
-            "text_encoder", Set.of("CLIPTextModel"),
-            "unet", Set.of(UNet2DConditionModel.class.getSimpleName()),
-            "vae", Set.of("AutoencoderKL"),
-            "scheduler", Set.of());
-    /** Components SD folders ship that text-to-image does not need. */
-    private static final Set<String> IGNORED = Set.of("safety_checker", "feature_extractor", "image_encoder");
 
     private final NDManager manager;
+    /** False for {@link #of}: the caller keeps owning the models, close frees only this pipeline's manager. */
+    private final boolean ownsComponents;
     private final ClipTokenizer tokenizer;
     private final ClipTextModel textEncoder;
     private final UNet2DConditionModel unet;
@@ -66,12 +49,23 @@ public final class DiffusionPipeline implements AutoCloseable {
     private final SchedulerConfig schedulerConfig;
     private final PipelineOptions options;
     private final String modelName;
-    private String schedulerName;
+    private final PipelineLoras loras;
+    private final PipelineLock lock;
+    /** Read once per generate call, so a switch never lands mid-call. */
+    private volatile String schedulerName;
 
-    private DiffusionPipeline(NDManager manager, ClipTokenizer tokenizer, ClipTextModel textEncoder,
+    DiffusionPipeline(NDManager manager, boolean ownsComponents, ClipTokenizer tokenizer, ClipTextModel textEncoder,
             UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig, String schedulerName,
             PipelineOptions options, String modelName) {
+        this(manager, ownsComponents, tokenizer, textEncoder, unet, vae, schedulerConfig, schedulerName, options,
+                modelName, new PipelineLock());
+    }
+
+    private DiffusionPipeline(NDManager manager, boolean ownsComponents, ClipTokenizer tokenizer,
+            ClipTextModel textEncoder, UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig,
+            String schedulerName, PipelineOptions options, String modelName, PipelineLock lock) {
         this.manager = manager;
+        this.ownsComponents = ownsComponents;
         this.tokenizer = tokenizer;
         this.textEncoder = textEncoder;
         this.unet = unet;
@@ -80,6 +74,8 @@ public final class DiffusionPipeline implements AutoCloseable {
         this.schedulerName = schedulerName;
         this.options = options;
         this.modelName = modelName;
+        this.lock = lock;
+        this.loras = new PipelineLoras(unet, textEncoder, lock);
     }
 
     // ------------------------------------------------------------------ loading
@@ -99,109 +95,61 @@ public final class DiffusionPipeline implements AutoCloseable {
 
     /** As {@link #fromPretrained(String, PipelineOptions)}, looking up hub ids in {@code cache}. */
     public static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options, HubCache cache) {
-        Path local = Path.of(folderOrHubId);
-        if (Files.isDirectory(local)) {
-            return load(local, options, local.toAbsolutePath().normalize().getFileName().toString());
-        }
-        if (!HubCache.isRepoId(folderOrHubId)) {
-            throw new ModelNotFoundException("no folder " + local.toAbsolutePath() + " (and \"" + folderOrHubId
-                    + "\" is not a Hugging Face hub id such as runwayml/stable-diffusion-v1-5)");
-        }
-        Path snapshot;
-        try {
-            snapshot = cache.snapshot(folderOrHubId);
-        } catch (ModelNotFoundException e) {
-            throw new ModelNotFoundException("no folder " + local.toAbsolutePath() + "; " + e.getMessage());
-        }
-        return load(snapshot, options, folderOrHubId);
+        return PipelineLoader.fromPretrained(folderOrHubId, options, cache);
+    }
+
+    /**
+     * A single-file checkpoint in the original LDM / A1111 layout ({@code .safetensors}, or {@code .ckpt} read
+     * weights-only), like diffusers' {@code from_single_file}; see {@link SingleFileOptions} for configs,
+     * prediction type and EMA weights. {@link #fromPretrained(String, PipelineOptions)} also takes such a file.
+     */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options) {
+        return fromSingleFile(file, options, HubCache.fromEnvironment());
+    }
+
+    /** As {@link #fromSingleFile(Path, PipelineOptions)}, inferred configs looked up in {@code cache}. */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
+        return PipelineLoader.fromSingleFile(file, options, cache);
     }
 
     /** Loads a diffusers pipeline folder (with {@code model_index.json}). */
     public static DiffusionPipeline fromPretrained(Path folder, PipelineOptions options) {
-        return load(folder, options, folder.toAbsolutePath().normalize().getFileName().toString());
+        return PipelineLoader.load(folder, options, folder.toAbsolutePath().normalize().getFileName().toString());
     }
 
-    private static DiffusionPipeline load(Path folder, PipelineOptions options, String modelName) {
-        ModelIndex index = readIndex(folder);
-        if (options.device().isGpu() && Engine.getInstance().getGpuCount() == 0) {
-            throw new BkdException("device " + options.device() + " was asked for, but libtorch sees no GPU"
-                    + " (this build uses " + Engine.getInstance().getEngineName() + " "
-                    + Engine.getInstance().getVersion() + "; the CUDA build is mvn -Pcuda)");
-        }
-        SchedulerConfig schedCfg = SchedulerConfig.read(folder.resolve("scheduler").resolve(SchedulerConfig.FILE_NAME));
-        String schedName = probeScheduler(options.scheduler(), schedCfg);
-        NDManager manager = NDManager.newBaseManager(options.device());
-        ClipTokenizer tokenizer = null;
-        try {
-            Weights.LoadOptions load = Weights.LoadOptions.strictFp32().withDtype(options.dtype());
-            tokenizer = ClipTokenizer.fromPretrained(folder.resolve("tokenizer"));
-            ClipTextModel textEncoder = ClipTextModel.fromPretrained(folder.resolve("text_encoder"), options.variant(),
-                    manager, load);
-            UNet2DConditionModel unet = UNet2DConditionModel.fromPretrained(folder.resolve("unet"), manager,
-                    new UNet2DConditionModel.Options(options.device(), options.dtype(), options.variant()));
-            AutoencoderKL vae = AutoencoderKL.fromPretrained(folder.resolve("vae"), options.variant(), manager, load);
-            checkCompatible(folder, textEncoder, unet, vae);
-            LOG.info("loaded {} ({}, {}, {}, scheduler {})", modelName, index.className(), options.device(),
-                    options.dtype(), schedName);
-            return new DiffusionPipeline(manager, tokenizer, textEncoder, unet, vae, schedCfg, schedName, options,
-                    modelName);
-        } catch (RuntimeException e) {
-            if (tokenizer != null) {
-                tokenizer.close();
-            }
-            manager.close();
-            throw e;
-        }
+    /**
+     * A pipeline over components already in memory (a model being trained, a teacher's encoders), with nothing
+     * written or read: validation during training draws with the live weights. The caller keeps owning the
+     * components ({@link #close} frees only what generate made); their dtype must be {@code options.dtype()}.
+     * Generation does not record gradients unless the caller records them.
+     *
+     * @param modelName what {@link GenerationParameters#model()} records
+     * @throws ConfigException if the components do not fit together, or the scheduler is unknown
+     */
+    public static DiffusionPipeline of(ClipTokenizer tokenizer, ClipTextModel textEncoder, UNet2DConditionModel unet,
+            AutoencoderKL vae, SchedulerConfig schedulerConfig, PipelineOptions options, String modelName) {
+        return of(tokenizer, textEncoder, unet, vae, schedulerConfig, options, modelName, new PipelineLock());
     }
 
-    private static ModelIndex readIndex(Path folder) {
-        Path file = folder.resolve(MODEL_INDEX);
-        if (!Files.isRegularFile(file)) {
-            throw new ModelNotFoundException(folder + " is not a diffusers pipeline folder: it has no " + MODEL_INDEX
-                    + (Files.isDirectory(folder) ? "" : " (the folder does not exist)"));
-        }
-        ModelIndex index = ModelIndex.read(file);
-        for (Map.Entry<String, Set<String>> req : REQUIRED.entrySet()) {
-            ModelIndex.Component c = index.component(req.getKey()).orElseThrow(() -> new ConfigException(file
-                    + ": component `" + req.getKey() + "` is missing or [null, null]; text-to-image needs it"));
-            if (!req.getValue().isEmpty() && !req.getValue().contains(c.className())) {
-                throw new ConfigException(file + ": field `" + req.getKey() + "` = [\"" + c.library() + "\", \""
-                        + c.className() + "\"] is not supported by bkd (supported: " + req.getValue() + ")");
-            }
-        }
-        for (String name : index.components().keySet()) {
-            if (index.component(name).isPresent() && !REQUIRED.containsKey(name) && !IGNORED.contains(name)) {
-                throw new ConfigException(file + ": component `" + name + "` (" + index.className() + ") is not"
-                        + " supported by bkd, which runs StableDiffusionPipeline folders (SD 1.x / 2.x)");
-            }
-            if (IGNORED.contains(name) && index.component(name).isPresent()) {
-                LOG.info("{}: `{}` is not used by bkd (no safety checker runs)", file, name);
-            }
-        }
-        return index;
+    private static DiffusionPipeline of(ClipTokenizer tokenizer, ClipTextModel textEncoder,
+            UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig, PipelineOptions options,
+            String modelName, PipelineLock lock) {
+        PipelineLoader.checkCompatible("pipeline `" + modelName + "`", textEncoder, unet, vae);
+        String schedName = probeScheduler(options.scheduler(), schedulerConfig);
+        return new DiffusionPipeline(NDManager.newBaseManager(options.device()), false, tokenizer, textEncoder, unet,
+                vae, schedulerConfig, schedName, options, modelName, lock);
+    }
+
+    /** This pipeline with {@code unet} in place of its own (e.g. a student being trained); see {@link #of}. */
+    public DiffusionPipeline withUnet(UNet2DConditionModel unet, String modelName) {
+        // the text encoder is shared: a LoRA change through either pipeline must wait for both one's generations
+        return of(tokenizer, textEncoder, unet, vae, schedulerConfig, options, modelName, lock.sharing());
     }
 
     /** The bkd name of {@code requested} (or of the config's own class), failing early on unknown names. */
-    private static String probeScheduler(String requested, SchedulerConfig cfg) {
+    static String probeScheduler(String requested, SchedulerConfig cfg) {
         try (Scheduler s = requested == null ? Schedulers.fromConfig(cfg) : Schedulers.create(requested, cfg)) {
             return s.name();
-        }
-    }
-
-    /** The three models must agree on the text width and latent channels, or generate would fail mid-way. */
-    private static void checkCompatible(Path folder, ClipTextModel text, UNet2DConditionModel unet, AutoencoderKL vae) {
-        int hidden = text.config().hiddenSize();
-        for (int cross : unet.config().crossAttentionDim()) {
-            if (cross != hidden) {
-                throw new ConfigException(folder + ": unet/config.json `cross_attention_dim` = " + cross
-                        + " but text_encoder/config.json `hidden_size` = " + hidden + "; they must match");
-            }
-        }
-        int latent = vae.config().latentChannels();
-        if (unet.config().inChannels() != latent || unet.config().outChannels() != latent) {
-            throw new ConfigException(folder + ": unet/config.json `in_channels` / `out_channels` = "
-                    + unet.config().inChannels() + " / " + unet.config().outChannels()
-                    + " but vae/config.json `latent_channels` = " + latent + "; text-to-image needs them equal");
         }
     }
 
@@ -279,90 +227,73 @@ public final class DiffusionPipeline implements AutoCloseable {
      * padded to {@code model_max_length}): (prompts, 77, hidden) in the model dtype, attached to {@code out}.
      */
     public NDArray encodePrompt(List<String> prompts, NDManager out) {
-        try (NDManager tmp = manager.newSubManager()) {
-            NDArray e = encode(prompts, tmp);
-            e.attach(out);
-            return e;
-        }
+        return lock.read("encodePrompt", () -> {
+            try (NDManager tmp = manager.newSubManager()) {
+                NDArray e = encode(prompts, tmp);
+                e.attach(out);
+                return e;
+            }
+        });
     }
 
     private NDArray encode(List<String> prompts, NDManager m) {
-        long[][] rows = tokenizer.encodeBatch(prompts);
-        int len = tokenizer.modelMaxLength();
-        long[] flat = new long[rows.length * len];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, flat, i * len, len);
-        }
-        NDArray ids = m.create(flat, new Shape(rows.length, len));
-        ClipTextOutput out = textEncoder.forward(ids);
-        return out.lastHiddenState();
+        return new TextConditioning(tokenizer, textEncoder).plain(prompts, 1, m);
     }
 
     // ------------------------------------------------------------------ LoRA
 
-    /**
-     * Adds a LoRA file (diffusers/PEFT, older diffusers or kohya; a folder means its
-     * {@code pytorch_lora_weights.safetensors}) to the UNet and text encoder as adapter {@code default_<n>}, its
-     * update multiplied by {@code scale}. Several can be active at once. Keys that fit no layer are logged and
-     * listed in the report; see {@link #loadLora(Path, double, String, boolean)} for a strict load.
-     */
+    /** The LoRA adapters of this pipeline's UNet and text encoder. */
+    public PipelineLoras loras() {
+        return loras;
+    }
+
+    /** {@link PipelineLoras#load(Path, double)}. */
     public LoraLoadReport loadLora(Path file, double scale) {
-        int n = 0;
-        while (loraNames().contains("default_" + n)) {
-            n++;
-        }
-        return loadLora(file, scale, "default_" + n, false);
+        return loras.load(file, scale);
     }
 
-    /** As {@link #loadLora(Path, double)} with an adapter name; strict fails on any key it cannot place. */
+    /** {@link PipelineLoras#load(Path, double, String, boolean)}. */
     public LoraLoadReport loadLora(Path file, double scale, String name, boolean strict) {
-        LoraLoadReport r = LoraLoader.load(file, Map.of(LoraFiles.UNET, unet, LoraFiles.TEXT_ENCODER, textEncoder),
-                name, scale, strict);
-        LOG.info("LoRA {} as `{}` x{}: {} layers", file, name, scale, r.layers());
-        return r;
+        return loras.load(file, scale, name, strict);
     }
 
-    /** Names of the loaded LoRA adapters, in load order. */
+    /** {@link PipelineLoras#names()}. */
     public List<String> loraNames() {
-        LinkedHashSet<String> names = new LinkedHashSet<>(Lora.adapterNames(unet));
-        names.addAll(Lora.adapterNames(textEncoder));
-        return List.copyOf(names);
+        return loras.names();
     }
 
-    /** Merges every loaded LoRA into the weights (faster steps); {@link #unfuseLora} restores them exactly. */
+    /** {@link PipelineLoras#fuse()}. */
     public void fuseLora() {
-        Lora.fuse(unet, 1.0);
-        Lora.fuse(textEncoder, 1.0);
+        loras.fuse();
     }
 
-    /** Restores the weights as they were before {@link #fuseLora}, bit for bit. */
+    /** {@link PipelineLoras#unfuse()}. */
     public void unfuseLora() {
-        Lora.unfuse(unet);
-        Lora.unfuse(textEncoder);
+        loras.unfuse();
     }
 
-    /** Removes LoRA adapter {@code name} (unfuse first). */
+    /** {@link PipelineLoras#remove(String)}. */
     public void removeLora(String name) {
-        if (!loraNames().contains(name)) {
-            throw new BkdException("no LoRA `" + name + "` is loaded (loaded: " + loraNames() + ")");
-        }
-        if (Lora.isFused(unet) || Lora.isFused(textEncoder)) {
-            throw new BkdException("LoRA weights are fused: call unfuseLora() before removing `" + name + "`");
-        }
-        if (Lora.adapterNames(unet).contains(name)) {
-            Lora.remove(unet, name);
-        }
-        if (Lora.adapterNames(textEncoder).contains(name)) {
-            Lora.remove(textEncoder, name);
-        }
+        loras.remove(name);
     }
 
     // ------------------------------------------------------------------ generation
 
-    /** Runs text-to-image; see {@link GenerationRequest} for the arguments and {@link GenerationResult}. */
+    /**
+     * Runs text-to-image, or image-to-image / inpainting when the request has an init image (see
+     * {@link GenerationRequest} for the arguments and {@link GenerationResult}).
+     */
     public GenerationResult generate(GenerationRequest req) {
-        int height = req.height() != null ? req.height() : defaultHeight();
-        int width = req.width() != null ? req.width() : defaultWidth();
+        return lock.read("generate", () -> generateUnlocked(req));
+    }
+
+    private GenerationResult generateUnlocked(GenerationRequest req) {
+        ImageConditioning imageInput = new ImageConditioning(vae, unet.config().inChannels(), options.dtype());
+        int[] size = req.imageInput() != null ? imageInput.size(req, new int[] {defaultWidth(), defaultHeight()})
+                : new int[] {req.width() != null ? req.width() : defaultWidth(),
+                        req.height() != null ? req.height() : defaultHeight()};
+        int width = size[0];
+        int height = size[1];
         int f = vaeScaleFactor();
         if (height % f != 0 || width % f != 0) {
             throw new GenerationRequestException(height % f != 0 ? "height" : "width", "= "
@@ -372,20 +303,35 @@ public final class DiffusionPipeline implements AutoCloseable {
         String schedName = req.scheduler() == null ? schedulerName : req.scheduler();
         try (NDManager call = manager.newSubManager();
                 Scheduler scheduler = Schedulers.create(schedName, schedulerConfig)) {
-            Generator generator = new Generator(seed);
+            NoiseSource generator = req.rng().create(seed);
             Prompts prompts = Prompts.of(req);
             int batch = prompts.count() * req.imagesPerPrompt();
+            SizeLimits.requireMemory(SizeLimits.attentionBytes(height / f, width / f,
+                    (long) batch * (req.doClassifierFreeGuidance() ? 2 : 1)), batch + " image(s) of " + width + "x" + height);
             NDArray context = textContext(req, prompts, call);
-            scheduler.setTimesteps(req.steps());
-            Shape shape = new Shape(batch, unet.config().inChannels(), height / f, width / f);
-            NDArray latents = initialLatents(req, shape, generator, call).mul(scheduler.initNoiseSigma());
-            latents = denoise(req, scheduler, latents, context, generator, call);
+            DenoisingStart start;
+            if (req.imageInput() == null) {
+                if (ImageConditioning.isInpaintingUnet(unet.config().inChannels(), vae.config().latentChannels())) {
+                    throw new GenerationRequestException("initImage", "is missing: this is an inpainting model (unet"
+                            + " in_channels " + unet.config().inChannels() + "); give an init image and a mask"
+                            + " (--init-image FILE --mask FILE)");
+                }
+                scheduler.setTimesteps(req.steps());
+                Shape shape = new Shape(batch, vae.config().latentChannels(), height / f, width / f);
+                NDArray latents = initialLatents(req, shape, generator, call).mul(scheduler.initNoiseSigma());
+                start = new DenoisingStart(latents, scheduler.timesteps(), null, null);
+            } else {
+                start = imageInput.prepare(req, scheduler, batch, width, height, generator, call);
+            }
+            NDArray latents = new DenoisingLoop(unet, options.dtype()).run(req, scheduler, start, context, generator,
+                    call);
 
             FloatTensor latentsOut = req.outputs().contains(OutputType.LATENTS) ? FloatTensor.of(latents) : null;
             FloatTensor image = null;
             List<BufferedImage> images = List.of();
             if (req.outputs().contains(OutputType.IMAGES) || req.outputs().contains(OutputType.ARRAY)) {
-                checkCancel(req, "before decoding");
+                DenoisingLoop.checkCancel(req, "before decoding");
+                NonFiniteLatents.check(latents, Map.of("unet", unet, "text_encoder", textEncoder), req);
                 image = decode(latents);
                 images = req.outputs().contains(OutputType.IMAGES) ? Images.toBufferedImages(image) : List.of();
                 image = req.outputs().contains(OutputType.ARRAY) ? image : null;
@@ -394,43 +340,11 @@ public final class DiffusionPipeline implements AutoCloseable {
             for (int i = 0; i < batch; i++) {
                 int p = i / req.imagesPerPrompt();
                 params.add(new GenerationParameters(prompts.prompt(p), prompts.negative(p), req.steps(), schedName,
-                        req.guidanceScale(), seed, width, height, modelName));
+                        req.guidanceScale(), seed, width, height, modelName, req.promptSyntax().cliName(),
+                        req.clipSkip(), req.rng().infotext()));
             }
             return new GenerationResult(images, image, latentsOut, params);
         }
-    }
-
-    /** diffusers' denoising loop; each step's temporaries live in a sub-manager closed after the step. */
-    private NDArray denoise(GenerationRequest req, Scheduler scheduler, NDArray latents, NDArray context,
-            Generator generator, NDManager call) {
-        boolean cfg = req.doClassifierFreeGuidance();
-        float guidance = (float) req.guidanceScale();
-        DataType modelType = options.dtype();
-        float[] timesteps = scheduler.timesteps();
-        for (int i = 0; i < timesteps.length; i++) {
-            checkCancel(req, "after " + i + " of " + timesteps.length + " steps");
-            float t = timesteps[i];
-            NDArray next;
-            try (NDManager step = call.newSubManager()) {
-                latents.attach(step);
-                NDArray in = cfg ? latents.concat(latents, 0) : latents;
-                in = scheduler.scaleModelInput(in, t);
-                NDArray eps = unet.forward(cast(in, modelType), t, context);
-                eps = cast(eps, DataType.FLOAT32);
-                if (cfg) {
-                    NDList halves = eps.split(2, 0);
-                    NDArray uncond = halves.get(0);
-                    eps = uncond.add(halves.get(1).sub(uncond).mul(guidance));
-                }
-                next = scheduler.step(eps, t, latents, generator).prevSample();
-                next.attach(call);
-            }
-            latents = next;
-            if (req.progress() != null) {
-                req.progress().onStep(i + 1, timesteps.length, t);
-            }
-        }
-        return latents;
     }
 
     /** latents / scaling_factor through the VAE, then (x / 2 + 0.5).clamp(0, 1) as (B, H, W, 3) floats. */
@@ -449,9 +363,13 @@ public final class DiffusionPipeline implements AutoCloseable {
     private NDArray textContext(GenerationRequest req, Prompts prompts, NDManager call) {
         int n = prompts.count();
         int crossDim = unet.config().crossAttentionDim().get(0);
+        TextConditioning text = new TextConditioning(tokenizer, textEncoder);
+        boolean a1111 = req.promptEmbeds() == null && req.promptSyntax() == PromptSyntax.A1111;
+        NDArray[] weighted = a1111 ? text.a1111(prompts.prompts(), req.doClassifierFreeGuidance()
+                && req.negativePromptEmbeds() == null ? prompts.negatives() : null, req.clipSkip(), call) : null;
         NDArray cond = req.promptEmbeds() != null
                 ? copyIn(req.promptEmbeds(), call, "promptEmbeds", options.dtype())
-                : encode(prompts.prompts(), call);
+                : a1111 ? cast(weighted[0], options.dtype()) : text.plain(prompts.prompts(), req.clipSkip(), call);
         Shape cs = cond.getShape();
         if (cs.dimension() != 3 || cs.get(0) != n || cs.get(2) != crossDim) {
             throw new GenerationRequestException("promptEmbeds", "has shape " + cs + "; expected (" + n
@@ -466,12 +384,14 @@ public final class DiffusionPipeline implements AutoCloseable {
                     throw new GenerationRequestException("negativePromptEmbeds", "has shape " + uncond.getShape()
                             + " but promptEmbeds has " + cs + "; they must match (like diffusers)");
                 }
+            } else if (a1111) {
+                uncond = cast(weighted[1], options.dtype());
             } else {
                 if (cs.get(1) != tokenizer.modelMaxLength()) {
                     throw new GenerationRequestException("negativePromptEmbeds", "is needed: promptEmbeds has "
                             + cs.get(1) + " tokens, but negative prompts encode to " + tokenizer.modelMaxLength());
                 }
-                uncond = encode(prompts.negatives(), call);
+                uncond = text.plain(prompts.negatives(), req.clipSkip(), call);
             }
             context = repeatPerImage(uncond, req.imagesPerPrompt()).concat(context, 0);
         }
@@ -482,11 +402,15 @@ public final class DiffusionPipeline implements AutoCloseable {
         return imagesPerPrompt == 1 ? embeds : embeds.repeat(0, imagesPerPrompt);
     }
 
-    private NDArray initialLatents(GenerationRequest req, Shape shape, Generator generator, NDManager call) {
+    private NDArray initialLatents(GenerationRequest req, Shape shape, NoiseSource generator, NDManager call) {
         if (req.latents() == null) {
             return generator.randn(call, shape);
         }
         NDArray l = copyIn(req.latents(), call, "latents", DataType.FLOAT32);
+        long bad = Finite.countNonFinite(l);
+        if (bad > 0) {
+            throw new GenerationRequestException("latents", "holds " + bad + " NaN/Inf values; initial noise must be finite");
+        }
         if (!l.getShape().equals(shape)) {
             throw new GenerationRequestException("latents", "has shape " + l.getShape() + "; this request needs "
                     + shape + " (prompts x images per prompt, latent channels, height/" + vaeScaleFactor()
@@ -510,17 +434,15 @@ public final class DiffusionPipeline implements AutoCloseable {
         return a.getDataType() == type ? a : a.toType(type, false);
     }
 
-    private static void checkCancel(GenerationRequest req, String when) {
-        if (req.cancel().getAsBoolean()) {
-            throw new GenerationCancelledException("generation cancelled " + when);
-        }
-    }
-
-    /** Frees the weights and the tokenizer. */
+    /** Frees the weights and the tokenizer (for {@link #of}: only what this pipeline made). */
     @Override
     public void close() {
-        tokenizer.close();
-        unet.close();
-        manager.close();
+        lock.close(() -> {
+            if (ownsComponents) {
+                tokenizer.close();
+                unet.close();
+            }
+            manager.close();
+        });
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.BaseNDManager;
+import dev.bkd.core.io.ProcStatus;
 import dev.bkd.core.testing.RefData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -81,17 +82,7 @@ class PipelineMemoryTest {
         }
 
         private static long rssKb() {
-            try {
-                List<String> lines = Files.readAllLines(Path.of("/proc/self/status"));
-                for (String line : lines) {
-                    if (line.startsWith("VmRSS:")) {
-                        return Long.parseLong(line.replaceAll("\\D+", ""));
-                    }
-                }
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot read /proc/self/status", e);
-            }
-            throw new IllegalStateException("no VmRSS in /proc/self/status");
+            return ProcStatus.rssKiB().orElseThrow(() -> new IllegalStateException("no VmRSS in /proc/self/status"));
         }
     }
 }

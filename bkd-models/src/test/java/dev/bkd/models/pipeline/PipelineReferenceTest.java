@@ -2,11 +2,13 @@ package dev.bkd.models.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.models.schedulers.Scheduler;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -49,6 +52,25 @@ class PipelineReferenceTest {
     @ParameterizedTest
     @ValueSource(strings = {"pndm", "ddim", "euler"})
     void matchesDiffusers(String scheduler) {
+        check(pipe, scheduler);
+    }
+
+    /** DiffusionPipeline.of over the loaded components draws diffusers' image too, and leaves them to their owner. */
+    @Test
+    void inMemoryPipelineMatchesDiffusersAndLeavesTheComponentsOpen() {
+        try (DiffusionPipeline view = DiffusionPipeline.of(pipe.tokenizer(), pipe.textEncoder(), pipe.unet(), pipe.vae(),
+                pipe.schedulerConfig(), pipe.options(), "in-memory")) {
+            check(view, "ddim");
+            assertEquals("in-memory", view.modelName());
+        }
+        check(pipe, "euler"); // closing the view freed nothing of pipe's
+        ConfigException e = assertThrows(ConfigException.class, () -> DiffusionPipeline.of(pipe.tokenizer(),
+                pipe.textEncoder(), pipe.unet(), pipe.vae(), pipe.schedulerConfig(),
+                pipe.options().withScheduler("no-such-sampler"), "x"));
+        assertTrue(e.getMessage().contains("no-such-sampler"), e.getMessage());
+    }
+
+    private static void check(DiffusionPipeline pipe, String scheduler) {
         assertEquals("5", meta.get("num_inference_steps"));
         assertEquals("7.5", meta.get("guidance_scale"));
         try (Scheduler s = pipe.newScheduler(scheduler)) {

@@ -1,5 +1,6 @@
 package dev.bkd.train.data;
 
+import dev.bkd.core.limits.SizeLimits;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
@@ -42,6 +43,11 @@ public final class Images {
                 if (r.getWidth(0) <= 0 || r.getHeight(0) <= 0) {
                     throw new IOException("image has no pixels");
                 }
+                try {
+                    SizeLimits.checkDecodedPixels("the image", r.getWidth(0), r.getHeight(0));
+                } catch (SizeLimits.SizeLimitException e) {
+                    throw new IOException(e.getMessage());
+                }
             } finally {
                 r.dispose();
             }
@@ -57,11 +63,13 @@ public final class Images {
 
     /** Decodes {@code file}; alpha is dropped (not composited) and grey is replicated, as PIL's convert does. */
     public static Rgb read(Path file) throws IOException {
+        probe(file); // the size from the header first: a huge image is an error, not an OutOfMemoryError
         return decodeInput(file.toFile());
     }
 
     /** {@link #read(Path)} of an encoded image in memory. */
     public static Rgb decode(byte[] encoded) throws IOException {
+        probe(encoded);
         return decodeInput(new ByteArrayInputStream(encoded));
     }
 

@@ -1,6 +1,7 @@
 package dev.bkd.train.loop;
 
 import ai.djl.ndarray.NDManager;
+import dev.bkd.core.config.ConfigException;
 import dev.bkd.train.cache.CacheBuilder;
 import dev.bkd.train.cache.CaptionEncoder;
 import dev.bkd.train.cache.ImageEncoder;
@@ -12,9 +13,23 @@ public final class Sources {
     private Sources() {}
 
     public static BatchSource open(DataOptions d, TrainConfig t, FrozenEncoders enc, NDManager root) {
+        return open(d, t, enc, root, null);
+    }
+
+    /**
+     * As above, with extra UNet channels made from the pixels of every batch (null: none); those need the images,
+     * so they cannot come from a latent cache.
+     */
+    public static BatchSource open(DataOptions d, TrainConfig t, FrozenEncoders enc, NDManager root,
+                                   PixelConditioning conditioning) {
         CaptionedDataset dataset = CaptionedDataset.open(d.data(), d.dataset());
         if (d.cacheDir() == null) {
-            return new ImageSource(dataset, transform(d), t.seed(), t.batchSize(), enc);
+            return new ImageSource(dataset, transform(d), t.seed(), t.batchSize(), enc, conditioning);
+        }
+        if (conditioning != null) {
+            throw new ConfigException("--cache-dir " + d.cacheDir() + ": this model takes extra input channels"
+                    + " (an inpainting UNet: mask and masked-image latents) made from the images at every step, so"
+                    + " a latent cache cannot feed it; drop --cache-dir");
         }
         CacheBuilder builder = cacheBuilder(dataset, d, t.seed(), t.batchSize(), enc);
         return new CachedSource(builder.build(d.cacheDir(), root), enc, t.seed(), t.batchSize());

@@ -21,12 +21,15 @@ import java.util.List;
  * @param resume         null, {@code latest}, a checkpoint folder name or a path
  * @param validateEvery  steps between validation samples (0: none)
  * @param logEvery       steps between progress lines when stderr is not a terminal
+ * @param allowChangedSetup resume even when the run's setup (teacher, data, batch, lr, seed, ...) differs from the
+ *                       checkpoint's, or the checkpoint lies outside the output folder; the differences are logged
  * @param devices        data parallelism: one model replica per device, each running its share of a step's
  *                       micro-batches ({@link DataParallel}); empty or one device: the trainer's device alone
  */
 public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, String lrScheduler, long warmup,
                           double maxGradNorm, AdamW.Config adam, Ema.Config ema, long seed, long checkpointEvery,
-                          int keepLast, String resume, long validateEvery, int logEvery, List<Device> devices) {
+                          int keepLast, String resume, long validateEvery, int logEvery, boolean allowChangedSetup,
+                          List<Device> devices) {
     public TrainConfig {
         devices = devices == null ? List.of() : List.copyOf(devices);
         positive("steps", steps);
@@ -85,6 +88,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         b.validateEvery = validateEvery;
         b.logEvery = logEvery;
         b.devices = devices;
+        b.allowChangedSetup = allowChangedSetup;
         return b;
     }
 
@@ -103,6 +107,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         private long checkpointEvery = 500;
         private int keepLast = 3;
         private String resume = null;
+        private boolean allowChangedSetup;
         private long validateEvery = 0;
         private int logEvery = 10;
         private List<Device> devices = List.of();
@@ -187,9 +192,14 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
             return this;
         }
 
+        public Builder allowChangedSetup(boolean v) {
+            allowChangedSetup = v;
+            return this;
+        }
+
         public TrainConfig build() {
             return new TrainConfig(steps, batchSize, gradAccum, lr, lrScheduler, warmup, maxGradNorm, adam, ema, seed,
-                    checkpointEvery, keepLast, resume, validateEvery, logEvery, devices);
+                    checkpointEvery, keepLast, resume, validateEvery, logEvery, allowChangedSetup, devices);
         }
     }
 }

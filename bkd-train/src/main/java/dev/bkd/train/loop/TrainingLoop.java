@@ -15,6 +15,7 @@ import dev.bkd.train.NonFiniteLossException;
 import dev.bkd.train.checkpoint.Checkpoint;
 import dev.bkd.train.checkpoint.CheckpointException;
 import dev.bkd.train.checkpoint.CheckpointManager;
+import dev.bkd.train.checkpoint.RunSetup;
 import dev.bkd.train.checkpoint.TrainerState;
 import dev.bkd.train.log.LossPlot;
 import dev.bkd.train.log.MetricsWriter;
@@ -64,6 +65,7 @@ public final class TrainingLoop {
     private StepListener listener;
     private ProgressBar progress;
     private DataParallel parallel;
+    private RunSetup setup = RunSetup.empty();
 
     /** Arrays live under {@code root} (its device is the training device). */
     public TrainingLoop(TrainConfig cfg, Objective objective, BatchSource data, ForwardProcess forward, Path outputDir,
@@ -98,6 +100,26 @@ public final class TrainingLoop {
         }
         this.parallel = dp.size() > 1 ? dp : null;
         return this;
+    }
+
+    /**
+     * What this run is set up with beyond the loop's own knobs (teacher or model, data, resolution, loss
+     * weights): recorded in every checkpoint and compared on {@code --resume}.
+     */
+    public TrainingLoop setup(RunSetup s) {
+        this.setup = s;
+        return this;
+    }
+
+    /** The full setup: the caller's plus the loop knobs that change what is trained. */
+    private RunSetup fullSetup() {
+        // micro-batches per step: K replicas x accumulation A is the step of one device with K·A (DataParallel),
+        // so either may resume the other
+        return setup.with("batch", cfg.batchSize()).with("grad_accum", cfg.gradAccum() * cfg.replicas())
+                .with("lr", cfg.lr())
+                .with("lr_scheduler", cfg.lrScheduler()).with("warmup", cfg.warmup())
+                .with("max_grad_norm", cfg.maxGradNorm()).with("adam", cfg.adam())
+                .with("ema", cfg.ema()).with("seed", Long.toUnsignedString(cfg.seed()));
     }
 
     /** Replaces the stderr progress bar. */
@@ -233,7 +255,8 @@ public final class TrainingLoop {
             sets.put(MODEL, params);
             sets.put(OPTIMIZER, adamw.stateDict(s));
             TrainerState state = TrainerState.of(step, data.position()).withRng(RNG, rng)
-                    .withExtra("objective", TextNode.valueOf(objective.name()));
+                    .withExtra("objective", TextNode.valueOf(objective.name()))
+                    .withExtra(RunSetup.KEY, fullSetup().toJson());
             if (ema != null) {
                 sets.put(EMA, ema.shadow());
                 state = state.withExtra("ema_step", LongNode.valueOf(ema.optimizationStep()));
@@ -265,6 +288,7 @@ public final class TrainingLoop {
             throw new CheckpointException(src + ": was written by a `" + (kind == null ? "?" : kind.asText())
                     + "` run; this run trains `" + objective.name() + "`");
         }
+        ResumeCheck.check(c, out, cfg, fullSetup());
         try (NDManager s = root.newSubManager()) {
             try (StateDict w = c.open(MODEL)) {
                 Params.copyFrom(w, params, s, c.file(MODEL).toString());

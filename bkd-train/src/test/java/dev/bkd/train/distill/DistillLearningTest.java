@@ -54,7 +54,7 @@ class DistillLearningTest {
                 feat.add(s.losses().get(DistillLoss.FEAT));
                 live.add(d.liveArrays());
                 if (s.step() == 10 || s.step() == STEPS) {
-                    System.out.printf("step %d: live arrays %d, RSS %s%n", s.step(), d.liveArrays(), DistillBenchmark.rss());
+                    System.out.printf("step %d: live arrays %d, RSS %s%n", s.step(), d.liveArrays(), dev.bkd.core.io.ProcStatus.rssKiB().orElse(-1) + " kB");
                 }
                 return true;
             });

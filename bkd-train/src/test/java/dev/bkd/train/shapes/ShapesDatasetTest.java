@@ -52,7 +52,7 @@ class ShapesDatasetTest {
     }
 
     @Test
-    void writesAnImagefolderThatTheDatasetReadsAndTheReaderUnderstands() throws Exception {
+    void writesAnImagefolderThatTheDatasetReads() throws Exception {
         Path out = tmp.resolve("shapes");
         ShapesDataset.Spec spec = new ShapesDataset.Spec(24, 32, 3);
         assertTrue(ShapesDataset.write(out, spec, false));
@@ -62,9 +62,7 @@ class ShapesDatasetTest {
         for (int i = 0; i < 24; i++) {
             assertEquals(List.of(scenes.get(i).caption()), ds.get(i).captions());
             Images.Rgb img = Images.read(ds.get(i).file());
-            assertEquals(32, img.width());
-            assertArrayEquals(new boolean[] {true, true, true}, SceneReader.read(img).matches(scenes.get(i)),
-                    scenes.get(i).toString());
+            assertEquals(32, img.width()); // that the demo's scorer reads each scene back: SceneReaderTest (bkd-examples)
         }
         assertEquals(spec, ShapesDataset.read(out).orElseThrow());
         assertFalse(ShapesDataset.write(out, spec, false), "same spec: reused");

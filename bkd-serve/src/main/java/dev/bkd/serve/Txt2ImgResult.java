@@ -1,7 +1,0 @@
-package dev.bkd.serve;
-
-import java.util.List;
-
-/** The PNGs a job made (with their seeds and infotexts), and whether an interrupt cut it short. */
-record Txt2ImgResult(List<byte[]> pngs, List<Long> seeds, List<String> infotexts, boolean interrupted,
-        String jobTimestamp) {}
