@@ -70,11 +70,22 @@ class DataParallelTest {
         // stopped after step 2 (a checkpoint is written), then resumed: the same bits as the straight run
         Path out = tmp.resolve("dp-resumed");
         List<StepMetrics> first = run(base().devices(TWO_CPUS).build(), out, 2);
+        Path copy = tmp.resolve("dp-resumed-on-one-device");
+        try (var files = Files.walk(out)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, copy.resolve(out.relativize(f).toString()));
+            }
+        }
         List<StepMetrics> rest = run(base().devices(TWO_CPUS).resume("latest").build(), out, 99);
         List<StepMetrics> all = new ArrayList<>(first);
         all.addAll(rest);
         assertSameBits(parallel, all);
         assertArrayEquals(unet(tmp.resolve("dp")), unet(out));
+
+        // the checkpoint of two replicas resumes on one device with --grad-accum 2: the same step
+        List<StepMetrics> single = run(base().gradAccum(2).resume("latest").build(), copy, 99);
+        assertSameBits(rest, single);
+        assertArrayEquals(unet(out), unet(copy));
     }
 
     @Test
