@@ -5,6 +5,7 @@ import dev.bkd.models.pipeline.GenerationParameters;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.GenerationResult;
 import dev.bkd.models.pipeline.PngFiles;
+import dev.bkd.models.prompt.PromptSyntax;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -170,6 +171,8 @@ final class GenerationQueue implements AutoCloseable {
             GenerationRequest.Builder req = GenerationRequest.builder(p.prompt()).negativePrompt(p.negativePrompt())
                     .steps(p.steps()).guidanceScale(p.cfgScale()).size(p.width(), p.height()).seed(s)
                     .scheduler(scheduler).progress((done, total, t) -> progress.step(job, done, total))
+                    // clients of A1111's API send A1111 prompts: (word:1.4), BREAK, more than 77 tokens
+                    .promptSyntax(PromptSyntax.A1111).clipSkip(p.clipSkip())
                     .cancel(job::stopping);
             if (p.image() != null) {
                 Img2ImgInput in = p.image();
@@ -178,14 +181,16 @@ final class GenerationQueue implements AutoCloseable {
                     req.mask(in.mask()).legacyInpainting(legacyInpainting);
                 }
             }
+            GenerationRequest built = req.build();
             GenerationResult r;
             try {
-                r = generator.apply(req.build());
+                r = generator.apply(built);
             } catch (GenerationCancelledException e) {
                 break;
             }
             GenerationParameters gp = new GenerationParameters(p.prompt(), p.negativePrompt(), p.steps(), scheduler,
-                    p.cfgScale(), s, p.width(), p.height(), modelName);
+                    p.cfgScale(), s, p.width(), p.height(), modelName, PromptSyntax.A1111.cliName(), p.clipSkip(),
+                    built.rng().infotext());
             String infotext = gp.toInfotext();
             seeds.add(s);
             infotexts.add(infotext);

@@ -18,10 +18,10 @@ final class Settings {
     static final String CLIP_SKIP = "CLIP_stop_at_last_layers";
     static final String FORMAT = "samples_format";
     /**
-     * CLIP skip in A1111's numbering (1 = last layer). Only 1 until the pipeline can stop early (issue 15,
-     * {@code GenerationRequest.clipSkip}); a larger value is refused rather than silently ignored.
+     * CLIP skip in A1111's numbering (1 = last layer), up to A1111's slider maximum; passed on as
+     * {@code GenerationRequest.clipSkip}, which checks it against the model's text-encoder layers.
      */
-    static final int MAX_CLIP_SKIP = 1;
+    static final int MAX_CLIP_SKIP = 12;
 
     /** How one option's JSON value is read: the value to store, or an {@link ApiException}. */
     private interface Reader {

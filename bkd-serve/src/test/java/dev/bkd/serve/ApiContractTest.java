@@ -75,6 +75,8 @@ class ApiContractTest {
         assertFalse(info.get("interrupted").asBoolean());
         assertEquals(2, info.get("infotexts").size());
         assertTrue(info.get("infotexts").get(1).asText().contains("Seed: 8"), info.toString());
+        // A1111's API takes A1111 prompts: weights and BREAK are parsed, not fed to CLIP as words
+        assertTrue(info.get("infotexts").get(1).asText().contains("Prompt syntax: a1111"), info.toString());
 
         // image i was made with seed + i, exactly as the pipeline makes it alone (independent path: no server)
         for (int i = 0; i < 2; i++) {
@@ -163,8 +165,12 @@ class ApiContractTest {
         ServeClient.Answer other = client.post("/sdapi/v1/options", Map.of("sd_model_checkpoint", "v1-5.ckpt"));
         assertEquals(404, other.status());
         assertTrue(other.json().get("detail").asText().contains("v1-5.ckpt"), other.text());
-        ServeClient.Answer skip = client.post("/sdapi/v1/options", Map.of("CLIP_stop_at_last_layers", 2));
-        assertEquals(422, skip.status(), "CLIP skip 2 is refused until the pipeline supports it: " + skip.text());
+        ServeClient.Answer skip = client.post("/sdapi/v1/options", Map.of("CLIP_stop_at_last_layers", 13));
+        assertEquals(422, skip.status(), "CLIP skip above A1111's 12 is refused: " + skip.text());
+        ServeClient.Answer two = client.post("/sdapi/v1/options", Map.of("CLIP_stop_at_last_layers", 2));
+        assertEquals(200, two.status(), two.text());
+        ServeClient.Answer back = client.post("/sdapi/v1/options", Map.of("CLIP_stop_at_last_layers", 1));
+        assertEquals(200, back.status(), back.text());
     }
 
     @Test

@@ -80,15 +80,19 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default: ${DEFAULT-VALUE}).")
     DeviceName device;
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() {
         ServerOptions options = options();
         options.checkExposure();
         PrintWriter out = spec.commandLine().getOut();
         Path folder = cli.resolve(model);
-        String source = Files.isDirectory(folder) ? folder.toString() : model; // else a hub id
-        PipelineOptions po = PipelineOptions.defaults().withScheduler(scheduler)
-                .withDevice(device == DeviceName.gpu ? Device.gpu() : Device.cpu());
+        // a folder or a single-file checkpoint; else a hub id
+        String source = Files.exists(folder) ? folder.toString() : model;
+        PipelineOptions po = checkpoint.apply(PipelineOptions.defaults().withScheduler(scheduler)
+                .withDevice(device == DeviceName.gpu ? Device.gpu() : Device.cpu()));
         try (DiffusionPipeline pipe = DiffusionPipeline.fromPretrained(source, po);
                 BkdServer server = BkdServer.start(pipe, options)) {
             Thread main = Thread.currentThread();

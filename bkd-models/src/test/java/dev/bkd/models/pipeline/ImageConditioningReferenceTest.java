@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.models.image.ImageProcessor;
 import dev.bkd.models.image.ResizeMode;
@@ -18,10 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -31,23 +27,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * 10 steps, CFG 7.5, injected VAE-sample and latent noise): preprocessing, the truncated timesteps, the init
  * latents after add_noise and the latents after every step, at strengths 0.6 and 0.3 with DDIM and Euler.
  */
-class ImageConditioningReferenceTest {
-    private static NDManager manager;
-    private static Map<String, NDArray> ref;
-    private static DiffusionPipeline pipe;
-
-    @BeforeAll
-    static void load() {
-        manager = NDManager.newBaseManager();
-        ref = RefData.load(RefData.file("img2img", "ref/img2img.safetensors"), manager);
-        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
-    }
-
-    @AfterAll
-    static void free() {
-        pipe.close();
-        manager.close();
-    }
+class ImageConditioningReferenceTest extends Img2ImgReferenceBase {
 
     static BufferedImage png(String name) {
         try {

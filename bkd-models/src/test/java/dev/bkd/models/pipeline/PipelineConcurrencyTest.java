@@ -29,6 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * One pipeline shared by several threads: each request gets bit for bit the image it gets alone; LoRA changes and
  * close wait for running generations, and nothing is freed under a running one.
  */
+@org.junit.jupiter.api.Tag("slow") // minutes on 2 cores: left out of mvn -Pquick, always in CI
 class PipelineConcurrencyTest {
     static DiffusionPipeline pipe;
 
