@@ -321,7 +321,10 @@ public final class GenerationRequest {
             return this;
         }
 
-        /** The standard-normal noise of the init image's VAE posterior sample, (1, 4, h, w) (else seeded). */
+        /**
+         * The standard-normal noise of the init image's VAE posterior sample, (1, 4, h, w), or (B, 4, h, w) with
+         * one seed per image (else seeded).
+         */
         public Builder imageNoise(NDArray n) {
             imageNoise = n;
             return this;
