@@ -47,7 +47,8 @@ final class ImageConditioning {
      */
     int[] size(GenerationRequest req, int[] modelDefault) {
         ImageInput in = req.imageInput();
-        int[] d = in.inpainting() ? modelDefault : ImageProcessor.defaultSize(in.image(), vae.config().downscaleFactor());
+        int[] d = in.inpainting() ? modelDefault
+                : ImageProcessor.defaultSize(in.image(), vae.config().downscaleFactor());
         return new int[] {req.width() != null ? req.width() : d[0], req.height() != null ? req.height() : d[1]};
     }
 
