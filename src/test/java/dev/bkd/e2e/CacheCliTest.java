@@ -44,6 +44,41 @@ class CacheCliTest {
         }
     }
 
+    /** Packs the shapes folder into 00000.tar (items 0-2) and 00001.tar (3-4) with GNU tar: key.png + key.json. */
+    static Path webdataset(Path shapes, Path out) throws Exception {
+        Path src = Files.createDirectories(out.resolve("src"));
+        List<String> rows = Files.readAllLines(shapes.resolve("metadata.jsonl"));
+        List<List<String>> members = List.of(new java.util.ArrayList<>(), new java.util.ArrayList<>());
+        for (int i = 0; i < rows.size(); i++) {
+            String key = String.format("%09d", i);
+            String file = new com.fasterxml.jackson.databind.ObjectMapper().readTree(rows.get(i)).get("file_name").asText();
+            Files.copy(shapes.resolve(file), src.resolve(key + ".png"));
+            Files.writeString(src.resolve(key + ".json"), rows.get(i));
+            members.get(i < 3 ? 0 : 1).addAll(List.of(key + ".png", key + ".json"));
+        }
+        for (int s = 0; s < 2; s++) {
+            List<String> cmd = new java.util.ArrayList<>(List.of("tar", "-cf",
+                    out.resolve(String.format("%05d.tar", s)).toString(), "-C", src.toString()));
+            cmd.addAll(members.get(s));
+            Process p;
+            try {
+                p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            } catch (java.io.IOException noTar) {
+                org.junit.jupiter.api.Assumptions.abort("no tar command: " + noTar.getMessage());
+                throw noTar;
+            }
+            String log = new String(p.getInputStream().readAllBytes());
+            assertEquals(0, p.waitFor(), log);
+        }
+        try (Stream<Path> s = Files.list(src)) {
+            for (Path p : s.toList()) {
+                Files.delete(p);
+            }
+        }
+        Files.delete(src);
+        return out;
+    }
+
     @Test
     void slicesAndMergeGiveTheCacheDistillWrites(@TempDir Path tmp) throws Exception {
         Path data = ShapesDataset.folder(tmp.resolve("data"), 5, 40, 5);
@@ -73,6 +108,18 @@ class CacheCliTest {
         Cli one = Cli.run(build(data, single));
         assertEquals(0, one.code(), one.err());
         assertSameFolder(distilled, single);
+
+        // the same images as img2dataset-style webdataset shards: the cache holds the same tensors, and trains
+        Path shards = webdataset(data, tmp.resolve("shards"));
+        Path fromTars = tmp.resolve("from-tars");
+        Cli tars = Cli.run(build(shards.resolve("{00000..00001}.tar"), fromTars));
+        assertEquals(0, tars.code(), tars.err());
+        assertArrayEquals(Files.readAllBytes(distilled.resolve("shard-00000.safetensors")),
+                Files.readAllBytes(fromTars.resolve("shard-00000.safetensors")), "same items, pixels and captions");
+        Cli ft = Cli.run("finetune", "--model", RefData.models().toString(), "--data", shards.toString(), "--out",
+                tmp.resolve("ft").toString(), "--steps", "1", "--batch", "2", "--resolution", "32", "--checkpoint-every",
+                "0");
+        assertEquals(0, ft.code(), ft.err());
 
         Cli bad = Cli.run(build(data, tmp.resolve("x"), "--shards", "2/2"));
         assertEquals(1, bad.code(), bad.err());

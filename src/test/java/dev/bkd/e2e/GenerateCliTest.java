@@ -65,12 +65,47 @@ class GenerateCliTest {
         assertEquals(png.toString(), r.out().strip(), "the path written is printed");
         Map<String, String> text = pngText(png);
         assertEquals(Map.of("parameters", "a red circle\n"
-                + "Steps: 5, Sampler: PNDM, CFG scale: 7.5, Seed: 1, Size: 128x128, Model: models"), text);
+                + "Steps: 5, Sampler: PNDM, CFG scale: 7.5, Seed: 1, Size: 128x128, Model: models, RNG: CPU,"
+                + " Prompt syntax: a1111"), text);
         BufferedImage img = ImageIO.read(png.toFile());
         assertEquals(128, img.getWidth());
         assertEquals(128, img.getHeight());
         assertTrue(r.err().contains("6/6 ["), "PNDM's 6 UNet calls for 5 steps on the progress bar: " + r.err());
         assertTrue(r.err().matches("(?s).*(it/s|s/it), ETA 0:00\\n.*"), r.err());
+    }
+
+    /**
+     * {@code --seed 1101} alone gives diffusers' image for {@code generator=torch.Generator("cpu").manual_seed(1101)}
+     * (checkpoints/sd1/e2e, DDIM, 6 steps, 64x64), with the A1111 default syntax (an unweighted prompt) and plain;
+     * {@code --rng bkd} gives another image, and the PNG records the choices.
+     */
+    @Test
+    void seedGivesDiffusersImage() throws IOException {
+        Map<String, NDArray> sd1 = RefData.load(RefData.file("checkpoints", "sd1/e2e.safetensors"), manager);
+        for (String syntax : List.of("a1111", "plain")) {
+            Path saved = tmp.resolve(syntax + ".safetensors");
+            Cli r = Cli.run("generate", "--model", models(), "--prompt",
+                    "an oil painting of a lighthouse on a cliff at dusk, dramatic clouds", "--negative-prompt",
+                    "blurry, jpeg artifacts, text, watermark", "--steps", "6", "--scheduler", "ddim", "--seed", "1101",
+                    "--width", "64", "--height", "64", "--prompt-syntax", syntax, "--save-latents", saved.toString(),
+                    "--out", tmp.resolve("png").toString());
+            assertEquals(0, r.code(), r.err());
+            try (NDManager m = NDManager.newBaseManager(); SafetensorsFile f = SafetensorsFile.open(saved)) {
+                double imageErr = RefData.maxAbsDiff(f.load("image", m), sd1.get("ddim.image_np"));
+                assertTrue(imageErr <= 1e-4, syntax + ": image " + imageErr);
+                assertTrue(f.metadata().get("parameters").endsWith("RNG: CPU, Prompt syntax: " + syntax),
+                        f.metadata().get("parameters"));
+            }
+        }
+        Path other = tmp.resolve("bkd.safetensors");
+        Cli r = Cli.run("generate", "--model", models(), "--prompt", "an oil painting of a lighthouse", "--steps", "6",
+                "--scheduler", "ddim", "--seed", "1101", "--width", "64", "--height", "64", "--rng", "bkd",
+                "--clip-skip", "2", "--save-latents", other.toString(), "--out", tmp.resolve("png").toString());
+        assertEquals(0, r.code(), r.err());
+        try (SafetensorsFile f = SafetensorsFile.open(other)) {
+            assertTrue(f.metadata().get("parameters").endsWith("Clip skip: 2, RNG: bkd, Prompt syntax: a1111"),
+                    f.metadata().get("parameters"));
+        }
     }
 
     @Test
@@ -136,6 +171,12 @@ class GenerateCliTest {
         cases.put(List.of("--dtype", "bf16"), "--dtype");
         cases.put(List.of("--steps", "0"), "--steps 0 must be at least 1");
         cases.put(List.of("--num-images", "2", "--latents", wrong.toString()), "needs (2, 4, 8, 8)");
+        cases.put(List.of("--prompt-syntax", "comfy"), "--prompt-syntax: unknown prompt syntax \"comfy\"; use a1111 or plain");
+        cases.put(List.of("--rng", "cuda"), "--rng: generation request: `rng` \"cuda\" is unknown; use torch or bkd");
+        cases.put(List.of("--clip-skip", "0"), "--clip-skip: generation request: `clipSkip` = 0: must be at least 1");
+        cases.put(List.of("--clip-skip", "3"), "clip skip 3 is out of range: this text encoder has 2 layers");
+        cases.put(List.of("--negative-prompt", "a BREAK ".repeat(1000)),
+                "negative prompt: needs more than 32 chunks of 75 tokens");
         for (Map.Entry<List<String>, String> c : cases.entrySet()) {
             List<String> args = new java.util.ArrayList<>(List.of("generate", "--model", models(), "--prompt", "x",
                     "--out", tmp.resolve("never").toString()));
@@ -177,7 +218,7 @@ class GenerateCliTest {
         String log = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertTrue(p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES), log);
         assertEquals(0, p.exitValue(), log);
-        assertTrue(pngText(out.resolve("00000-3.png")).get("parameters").endsWith("Model: bkd-test/sd-tiny"), log);
+        assertTrue(pngText(out.resolve("00000-3.png")).get("parameters").contains("Model: bkd-test/sd-tiny, RNG: CPU"), log);
     }
 
     private static Map<String, String> pngText(Path png) throws IOException {

@@ -38,6 +38,7 @@ class ReadmeCliTest {
                     "random SD1.5-size UNets: minutes and several GB of RAM on a CPU"),
             new Skip(Pattern.compile("^demo(?!-)(?!.*--quick)"), "the full demo distills for tens of minutes"),
             new Skip(Pattern.compile("runwayml/|stabilityai/|CompVis/"), "needs a downloaded model"),
+            new Skip(Pattern.compile("openai/clip"), "needs the downloaded CLIP model (bkd eval; EvalCliTest runs it on tiny ones)"),
             new Skip(Pattern.compile("(^|\\s)recipe/"), "the demo teacher's training recipe: about an hour on 2 cores"),
             new Skip(Pattern.compile("^serve "), "serves until stopped (ServeCliTest starts, calls and stops it)"));
 

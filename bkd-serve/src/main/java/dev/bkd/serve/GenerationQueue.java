@@ -35,7 +35,6 @@ final class GenerationQueue implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GenerationQueue.class);
 
     private final Function<GenerationRequest, GenerationResult> generator;
-    private final String modelName;
     private final String defaultScheduler;
     /** A mask with a 4-channel (text-to-image) UNet: blend the known region back each step (legacy inpainting). */
     private final boolean legacyInpainting;
@@ -53,11 +52,9 @@ final class GenerationQueue implements AutoCloseable {
     /** Mean seconds per finished job (exponential average), for Retry-After. */
     private volatile double meanSeconds = 5;
 
-    GenerationQueue(Function<GenerationRequest, GenerationResult> generator, String modelName,
-            String defaultScheduler, boolean legacyInpainting, Progress progress, ServerOptions options) {
+    GenerationQueue(Function<GenerationRequest, GenerationResult> generator, String defaultScheduler, boolean legacyInpainting, Progress progress, ServerOptions options) {
         this.generator = generator;
         this.legacyInpainting = legacyInpainting;
-        this.modelName = modelName;
         this.defaultScheduler = defaultScheduler;
         this.progress = progress;
         this.timeout = options.timeout();
@@ -170,7 +167,7 @@ final class GenerationQueue implements AutoCloseable {
             GenerationRequest.Builder req = GenerationRequest.builder(p.prompt()).negativePrompt(p.negativePrompt())
                     .steps(p.steps()).guidanceScale(p.cfgScale()).size(p.width(), p.height()).seed(s)
                     .scheduler(scheduler).progress((done, total, t) -> progress.step(job, done, total))
-                    .cancel(job::stopping);
+                    .clipSkip(p.clipSkip()).cancel(job::stopping);
             if (p.image() != null) {
                 Img2ImgInput in = p.image();
                 req.initImage(in.initImage(i)).strength(in.strength()).resizeMode(in.resizeMode());
@@ -184,9 +181,8 @@ final class GenerationQueue implements AutoCloseable {
             } catch (GenerationCancelledException e) {
                 break;
             }
-            GenerationParameters gp = new GenerationParameters(p.prompt(), p.negativePrompt(), p.steps(), scheduler,
-                    p.cfgScale(), s, p.width(), p.height(), modelName);
-            String infotext = gp.toInfotext();
+            // the pipeline's own record of the call (clip skip and prompt syntax included)
+            String infotext = r.parameters().get(0).toInfotext();
             seeds.add(s);
             infotexts.add(infotext);
             if (p.sendImages()) {

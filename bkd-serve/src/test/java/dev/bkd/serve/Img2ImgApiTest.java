@@ -80,7 +80,9 @@ class Img2ImgApiTest {
                 "mask", b64(image("inpaint_mask.png")), "width", 64, "height", 64));
         assertEquals(200, a.status(), a.text());
         BufferedImage served = ApiContractTest.png(a.json().get("images").get(0).asText());
+        // A1111's default denoising_strength 0.75 holds for inpainting too
         BufferedImage direct = pipe.generate(GenerationRequest.builder("a door").steps(2).seed(9).guidanceScale(7)
+                .strength(0.75)
                 .initImage(ImageIO.read(image("inpaint_image.png").toFile()))
                 .mask(ImageIO.read(image("inpaint_mask.png").toFile())).legacyInpainting(true).size(64, 64).build())
                 .images().get(0);

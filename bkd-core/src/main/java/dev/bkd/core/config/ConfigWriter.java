@@ -4,7 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bkd.core.io.AtomicFiles;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -30,18 +33,25 @@ public final class ConfigWriter {
         } catch (JsonProcessingException e) {
             throw new ConfigException(ConfigReader.label(file) + ": cannot serialise: " + e.getOriginalMessage(), e);
         }
+        save(file, text);
+    }
+
+    /**
+     * The one save every config uses: creates the folder, then replaces {@code file} with {@code text} atomically
+     * (write-then-rename), so a crash never leaves a half-written config.json that diffusers cannot parse.
+     */
+    public static void save(Path file, String text) {
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            Files.writeString(file, text);
+            AtomicFiles.replace(file, ch -> ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8))));
         } catch (IOException e) {
-            throw new ConfigException(ConfigReader.label(file) + ": cannot write " + file + ": " + e.getMessage(), e);
+            throw new ConfigException(ConfigReader.label(file) + ": cannot write: " + AtomicFiles.describe(e), e);
         }
     }
 
-    /** A JSON array of ints. */
     public static ArrayNode ints(List<Integer> values) {
         ArrayNode a = ConfigReader.MAPPER.createArrayNode();
         values.forEach(a::add);

@@ -384,17 +384,13 @@ public record SchedulerConfig(
 
     /** Writes {@link #toJson()} to {@code file} (normally {@code scheduler/scheduler_config.json}). */
     public void write(Path file) {
+        String text;
         try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            Files.writeString(file, ConfigReader.MAPPER.writeValueAsString(toJson()) + "\n");
+            text = ConfigReader.MAPPER.writeValueAsString(toJson()) + "\n";
         } catch (JsonProcessingException e) {
             throw new ConfigException(ConfigReader.label(file) + ": cannot encode config: " + e.getOriginalMessage(), e);
-        } catch (IOException e) {
-            throw new ConfigException(ConfigReader.label(file) + ": cannot write: " + e.getMessage(), e);
         }
+        ConfigWriter.save(file, text);
     }
 
     private static final SchedulerConfig DEFAULTS = defaults();

@@ -6,11 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bkd.core.config.UNetBlockType.Stage;
-import dev.bkd.core.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -501,12 +499,7 @@ public record UNet2DConditionConfig(
 
     /** Writes {@link #toJsonString()} to {@code file} (via a temporary file, so a crash leaves no half file). */
     public void save(Path file) {
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            AtomicFiles.replace(file, ch -> ch.write(java.nio.ByteBuffer.wrap(toJsonString().getBytes(StandardCharsets.UTF_8))));
-        } catch (IOException e) {
-            throw new ConfigException(ConfigReader.label(file) + ": cannot write: " + AtomicFiles.describe(e), e);
-        }
+        ConfigWriter.save(file, toJsonString());
     }
 
     private static JsonNode number(double v) {

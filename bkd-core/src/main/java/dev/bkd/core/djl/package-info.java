@@ -1,7 +1,9 @@
 /**
- * Internal: every place bkd works around a DJL 0.36 bug or gap, in one package, so a DJL upgrade is checked
+ * Every place bkd works around a DJL 0.36 bug or gap, in one package, so a DJL upgrade is checked
  * here and nowhere else. {@code DjlWorkaroundsCanaryTest} (core tests) fails with a message naming the
- * workaround when an upgrade breaks one of them. Not public API: these classes may change with any DJL release.
+ * workaround when an upgrade breaks one of them.
+ *
+ * <p>Internal: not part of bkd's public API (README, "Public API"); it may change in any release. These classes change with DJL releases.
  *
  * <table>
  * <caption>Workarounds</caption>

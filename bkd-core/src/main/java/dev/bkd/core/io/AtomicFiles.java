@@ -77,6 +77,34 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Fails early, before hours of work, when nothing could be written to {@code dir}, without creating anything:
+     * an existing folder gets a temp file created and deleted in it; for a folder still to be made, its nearest
+     * existing ancestor must be a writable folder. {@code what} names the option of the folder in the message.
+     */
+    public static void requireWritableFolder(Path dir, String what) {
+        Path d = dir.toAbsolutePath().normalize();
+        Path existing = d;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        String problem = null;
+        if (existing == null || !Files.isDirectory(existing)) {
+            problem = existing + " is not a folder";
+        } else if (existing.equals(d)) {
+            try {
+                Files.delete(Files.createTempFile(d, ".bkd-write-check", ".tmp"));
+            } catch (IOException e) {
+                problem = describe(e);
+            }
+        } else if (!Files.isWritable(existing)) {
+            problem = "cannot create folders in " + existing;
+        }
+        if (problem != null) {
+            throw new BkdException(what + " " + dir + ": cannot write there: " + problem + "; choose a writable folder");
+        }
+    }
+
     /** An I/O failure in words: the OS reason ("No space left on device") and the file, not the exception class. */
     public static String describe(IOException e) {
         if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {

@@ -8,6 +8,8 @@ import dev.bkd.core.lora.LoraKeys.Parsed;
 import dev.bkd.core.lora.LoraKeys.Part;
 import dev.bkd.core.nn.AdaptableModule;
 import dev.bkd.core.nn.Module;
+import dev.bkd.core.weights.Finite;
+import dev.bkd.core.weights.NonFiniteException;
 import dev.bkd.core.weights.SafetensorsStateDict;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.StateDicts;
@@ -220,6 +222,14 @@ public final class LoraLoader {
                 NDManager home = w.getManager();
                 NDArray a = fitted(sd.load(p.a(), home), LoraLayer.shapeA(p.module(), p.rank()), w.getDataType());
                 NDArray b = fitted(sd.load(p.b(), home), LoraLayer.shapeB(p.module(), p.rank()), w.getDataType());
+                try {
+                    checkFinite(a, source, p.a());
+                    checkFinite(b, source, p.b());
+                } catch (LoraFileException e) {
+                    a.close();
+                    b.close();
+                    throw e;
+                }
                 double alpha = p.alpha() != null ? alphaTensor(sd, p, home, source)
                         : metadata == null ? p.rank() : metadata.alpha(p.component(), p.path(), p.rank());
                 LoraWeights lw = new LoraWeights(name, a, b, alpha);
@@ -232,6 +242,15 @@ public final class LoraLoader {
         }
         for (int i = 0; i < placed.size(); i++) {
             LoraLayer.on(placed.get(i).module(), placed.get(i).path()).add(made.get(i));
+        }
+    }
+
+    /** One NaN in a LoRA tensor turns every image black; refuse the file at load, naming the tensor. */
+    private static void checkFinite(NDArray t, String source, String key) {
+        try {
+            Finite.require(t, "`" + key + "`");
+        } catch (NonFiniteException e) {
+            throw new LoraFileException(source + ": " + e.getMessage() + "; the LoRA file is corrupt", null);
         }
     }
 

@@ -7,5 +7,7 @@
  * {@code bkd benchmark --suite ops} times the two. The DJL workarounds the fused path needs (calling
  * TorchScript with autograd, writing the archive) live in {@code dev.bkd.core.djl}; falling back to the pure-DJL
  * ops logs one WARN per process with the reason and the cost.
+ *
+ * <p>Internal: not part of bkd's public API (README, "Public API"); it may change in any release. Models call {@code Ops}; applications have no reason to.
  */
 package dev.bkd.core.ops;

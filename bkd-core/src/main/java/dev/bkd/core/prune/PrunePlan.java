@@ -1,7 +1,5 @@
 package dev.bkd.core.prune;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -12,6 +10,7 @@ import dev.bkd.core.config.UNetBlockType;
 import dev.bkd.core.prune.PruneSpec.Blocks;
 import dev.bkd.core.prune.PruneSpec.Keep;
 import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.core.weights.RenamedStateDict;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.Weights;
 import java.util.ArrayList;
@@ -369,29 +368,6 @@ public final class PrunePlan {
             throw new PruneException("teacher weights " + source + " do not match the teacher config: " + problems.size()
                     + " problems, e.g. " + String.join("; ", problems.subList(0, Math.min(3, problems.size()))));
         }
-        return new StateDict() {
-            @Override
-            public Set<String> keys() {
-                return keyMap.keySet();
-            }
-
-            @Override
-            public TensorSpec spec(String key) {
-                return teacherWeights.spec(teacherKey(key));
-            }
-
-            @Override
-            public NDArray load(String key, NDManager manager) {
-                return teacherWeights.load(teacherKey(key), manager);
-            }
-
-            private String teacherKey(String key) {
-                String tk = keyMap.get(key);
-                if (tk == null) {
-                    throw new IllegalArgumentException("no student tensor named " + key);
-                }
-                return tk;
-            }
-        };
+        return RenamedStateDict.view(teacherWeights, keyMap);
     }
 }

@@ -14,7 +14,7 @@ import java.util.Locale;
  *
  * <p>Not thread-safe: give each consumer its own generator (e.g. {@link #split()}).
  */
-public final class Generator {
+public final class Generator implements NoiseSource {
     private long s0;
     private long s1;
     private long s2;
@@ -128,6 +128,7 @@ public final class Generator {
     }
 
     /** A float32 array of {@code shape} with standard-normal entries (row-major draw order). */
+    @Override
     public NDArray randn(NDManager manager, Shape shape) {
         return manager.create(gaussians(checkedSize(shape)), shape);
     }

@@ -29,7 +29,7 @@ import java.util.List;
  *
  * <p>Not thread-safe: one generator per image or per consumer, as in torch.
  */
-public final class TorchGenerator {
+public final class TorchGenerator implements NoiseSource {
     private static final int N = 624;
     private static final int M = 397;
     /** The block size of torch's vectorised normal fill. */
@@ -170,6 +170,7 @@ public final class TorchGenerator {
     }
 
     /** {@code torch.randn(shape, generator=this)} as a float32 array on {@code manager}'s device. */
+    @Override
     public NDArray randn(NDManager manager, Shape shape) {
         return manager.create(randn(checkedSize(shape)), shape);
     }

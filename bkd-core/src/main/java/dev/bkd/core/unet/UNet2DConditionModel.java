@@ -19,10 +19,8 @@ import dev.bkd.core.nn.Conv2d;
 import dev.bkd.core.nn.GroupNorm;
 import dev.bkd.core.nn.Module;
 import dev.bkd.core.nn.ModuleList;
-import dev.bkd.core.safetensors.SafetensorsWriter;
+import dev.bkd.core.weights.ComponentFolder;
 import dev.bkd.core.weights.StateDict;
-import dev.bkd.core.weights.StateDicts;
-import dev.bkd.core.weights.WeightFiles;
 import dev.bkd.core.weights.Weights;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -332,17 +330,13 @@ public final class UNet2DConditionModel extends Module implements AutoCloseable 
 
     /** As {@link #fromPretrained(Path, Options)} with weights in the caller's {@code manager}. */
     public static UNet2DConditionModel fromPretrained(Path unetFolder, NDManager manager, Options options) {
-        UNet2DConditionConfig config = UNet2DConditionConfig.read(unetFolder.resolve(CONFIG_NAME));
-        Path file = WeightFiles.resolve(unetFolder, options.variant());
-        try (StateDict weights = StateDicts.open(file)) {
-            return fromStateDict(config, weights, manager, options, file.toString());
-        }
+        return ComponentFolder.load(unetFolder, options.variant(), UNet2DConditionConfig::read,
+                (config, weights, source) -> fromStateDict(config, weights, manager, options, source));
     }
 
     /** Writes {@code config.json} and {@code diffusion_pytorch_model.safetensors} (current dtype) that diffusers loads. */
     public void save(Path folder) {
-        config.save(folder.resolve(CONFIG_NAME));
-        SafetensorsWriter.write(folder.resolve(WEIGHTS_NAME), Weights.stateDict(this));
+        ComponentFolder.save(folder, config::save, this, WEIGHTS_NAME);
     }
 
     /** Frees the weights if this model owns its manager (fromPretrained without a manager). */

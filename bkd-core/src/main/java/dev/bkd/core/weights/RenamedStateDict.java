@@ -40,6 +40,14 @@ public final class RenamedStateDict implements StateDict {
         return new RenamedStateDict(base, map);
     }
 
+    /**
+     * {@code base} seen under the keys of {@code toBase}, each standing for the base tensor it maps to (a pruned
+     * student's keys over its teacher's tensors). The map is copied.
+     */
+    public static StateDict view(StateDict base, Map<String, String> toBase) {
+        return new RenamedStateDict(base, new LinkedHashMap<>(toBase));
+    }
+
     @Override
     public Set<String> keys() {
         return toBase.keySet();

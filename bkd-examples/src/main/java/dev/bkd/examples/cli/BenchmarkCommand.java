@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -101,8 +102,8 @@ final class BenchmarkCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ARGS", arity = "0..*", description = "Arguments passed to the --suite main.")
     List<String> suiteArgs = new ArrayList<>();
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     @Override
     public Integer call() throws Exception {

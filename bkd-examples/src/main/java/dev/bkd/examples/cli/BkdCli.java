@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class, GenerateCommand.class, DemoCommand.class, DemoDataCommand.class,
                 InitCommand.class, TrainVaeCommand.class, FinetuneCommand.class, LoraCommand.class,
                 DemoScoreCommand.class, ConvertCommand.class, CacheCommand.class, DoctorCommand.class,
-                ServeCommand.class, CommandLine.HelpCommand.class})
+                ServeCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class BkdCli implements Runnable {
 
     @CommandLine.Spec

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,14 +34,27 @@ final class ConvertCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Folder to convert.")
+    @Option(names = "--model", paramLabel = "DIR|FILE", description = "Folder (or single-file checkpoint) to convert.")
     Path model;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+    @Option(names = "--out", paramLabel = "DIR", description = "Output folder.")
     Path out;
 
-    @Option(names = "--dtype", required = true, description = "float16 or float32.")
+    @Option(names = "--dtype", description = "float16 or float32 (default for --from-single-file: float32).")
     Dtype dtype;
+
+    @Option(names = "--from-single-file", paramLabel = "FILE",
+            description = "Write this single-file checkpoint (original LDM/A1111 layout, .safetensors or .ckpt) as a"
+                + " diffusers folder to --out.")
+    Path fromSingleFile;
+
+    @Option(names = "--to-single-file", paramLabel = "FILE",
+            description = "Write --model as one original-layout .safetensors (A1111/ComfyUI); standard SD1.x/SD2.x"
+                + " block layout only.")
+    Path toSingleFile;
+
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
 
     @Option(names = "--only", paramLabel = "NAME", split = ",",
             description = "Copy only these top-level entries (e.g. model_index.json,unet,vae,...); default: all.")
@@ -49,11 +63,25 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace a non-empty --out.")
     boolean force;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     @Override
     public Integer call() throws IOException {
+        if (fromSingleFile != null) {
+            return fromSingleFile();
+        }
+        if (model == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "give --model DIR (with --out and --dtype, or --to-single-file FILE) or --from-single-file FILE");
+        }
+        if (toSingleFile != null) {
+            return toSingleFile();
+        }
+        if (out == null || dtype == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--model needs --out and --dtype");
+        }
+        model = checkpoint.folder(model, spec.commandLine().getErr());
         if (!Files.isDirectory(model)) {
             throw new BkdException(model + ": not a folder");
         }
@@ -80,6 +108,45 @@ final class ConvertCommand implements Callable<Integer> {
         }
         PrintWriter w = spec.commandLine().getOut();
         w.printf("wrote %s (%d float tensors as %s)%n", out.toAbsolutePath().normalize(), tensors, dtype);
+        w.flush();
+        return 0;
+    }
+
+    private int fromSingleFile() {
+        if (out == null || model != null || toSingleFile != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--from-single-file FILE needs --out DIR (and no --model or --to-single-file)");
+        }
+        AtomicFolder.requireApart(out, fromSingleFile, "--from-single-file");
+        dev.bkd.models.pipeline.PipelineOptions options = checkpoint.apply(dev.bkd.models.pipeline.PipelineOptions
+                .defaults().withDtype(dtype == Dtype.float16 ? DataType.FLOAT16 : DataType.FLOAT32));
+        dev.bkd.models.pipeline.SingleFileImport.Report report;
+        try (AtomicFolder f = AtomicFolder.begin(out, force)) {
+            report = dev.bkd.models.pipeline.SingleFileImport.convert(fromSingleFile, options,
+                    dev.bkd.models.pipeline.HubCache.fromEnvironment(), f.dir());
+            f.commit();
+        }
+        PrintWriter w = spec.commandLine().getOut();
+        w.println(report.describe());
+        w.printf("wrote %s%n", out.toAbsolutePath().normalize());
+        w.flush();
+        return 0;
+    }
+
+    private int toSingleFile() {
+        if (out != null || dtype != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--to-single-file writes the model's own dtype and takes no --out/--dtype");
+        }
+        dev.bkd.models.pipeline.PipelineOptions options = checkpoint.apply(dev.bkd.models.pipeline.PipelineOptions
+                .defaults());
+        try (dev.bkd.models.pipeline.DiffusionPipeline p = dev.bkd.models.pipeline.DiffusionPipeline.fromPretrained(
+                model.toString(), options)) {
+            dev.bkd.models.pipeline.SingleFileExport.write(p, toSingleFile);
+        }
+        PrintWriter w = spec.commandLine().getOut();
+        w.printf("wrote %s (original LDM layout: model.diffusion_model.*, first_stage_model.*, cond_stage_model.*)%n",
+                toSingleFile.toAbsolutePath().normalize());
         w.flush();
         return 0;
     }

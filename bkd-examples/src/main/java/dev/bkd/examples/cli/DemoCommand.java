@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.LongStream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -75,8 +76,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "A smoke run in well under a minute (few images, steps and seeds; numbers are meaningless).")
     boolean quick;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     private PrintWriter w;
 

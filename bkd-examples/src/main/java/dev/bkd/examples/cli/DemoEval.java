@@ -3,6 +3,7 @@ package dev.bkd.examples.cli;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.PipelineOptions;
+import dev.bkd.models.pipeline.Rng;
 import dev.bkd.train.data.Images;
 import dev.bkd.examples.shapes.PromptFollowing;
 import dev.bkd.train.shapes.Scene;
@@ -45,7 +46,7 @@ final class DemoEval {
                 log.printf("  %s: %d prompts, seed %d, %d steps%n", label, texts.size(), seed, steps);
                 log.flush();
                 List<BufferedImage> images = p.generate(GenerationRequest.builder().prompts(texts).steps(steps)
-                        .guidanceScale(guidance).seed(seed).build()).images();
+                        .guidanceScale(guidance).seed(seed).rng(Rng.BKD).build()).images();
                 for (int i = 0; i < images.size(); i++) {
                     score.add(prompts.get(i), SceneReader.read(Images.toRgb(images.get(i))));
                 }

@@ -48,7 +48,8 @@ final class DistillCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--teacher", required = true, paramLabel = "DIR", description = "Teacher pipeline folder.")
+    @Option(names = "--teacher", required = true, paramLabel = "DIR|FILE",
+            description = "Teacher pipeline folder or single-file checkpoint (.safetensors/.ckpt).")
     Path teacher;
 
     @Option(names = "--variant", paramLabel = "VARIANT",
@@ -105,11 +106,15 @@ final class DistillCommand implements Callable<Integer> {
             description = "dtype of the teacher, VAE and text encoder: float16 (default on a GPU) or float32 (CPU).")
     String frozenDtype;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
+
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
 
     @Override
     public Integer call() {
+        teacher = checkpoint.folder(teacher, spec.commandLine().getErr());
         DistillOptions options = options();
         TrainResult r;
         try (Distiller d = Distiller.prepare(options)) {

@@ -24,7 +24,8 @@ final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Pipeline folder to start from.")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE",
+            description = "Pipeline folder or single-file checkpoint to start from.")
     Path model;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (run and final pipeline).")
@@ -47,12 +48,16 @@ final class FinetuneCommand implements Callable<Integer> {
                 + " unconditional model to work with (diffusers' --proportion_empty_prompts). Default: ${DEFAULT-VALUE}.")
     double proportionEmptyPrompts;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
+
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
 
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
+        model = checkpoint.folder(model, spec.commandLine().getErr());
         FinetuneOptions o = new FinetuneOptions(model, data.forModel(defaultResolution(model)),
                 training.config(validation.any()), null, out, snrGamma, proportionEmptyPrompts,
                 validation.prompts, validation.steps);

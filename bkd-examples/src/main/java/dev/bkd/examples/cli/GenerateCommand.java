@@ -5,9 +5,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.io.AtomicFiles;
+import dev.bkd.core.limits.SizeLimits;
 import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.safetensors.SafetensorsWriter;
+import dev.bkd.core.weights.NonFiniteException;
+import dev.bkd.models.image.ResizeMode;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.GenerationRequestException;
@@ -15,7 +19,11 @@ import dev.bkd.models.pipeline.GenerationResult;
 import dev.bkd.models.pipeline.LoraSpec;
 import dev.bkd.models.pipeline.OutputType;
 import dev.bkd.models.pipeline.PipelineOptions;
+import dev.bkd.models.pipeline.Rng;
+import dev.bkd.models.prompt.PromptException;
+import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.schedulers.Schedulers;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -26,7 +34,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -43,9 +53,13 @@ final class GenerateCommand implements Callable<Integer> {
     enum Dtype { fp32, fp16 }
 
     /** Request fields as the options that set them, for one-line argument errors. */
-    private static final Map<String, String> OPTION_OF = Map.of("width", "--width", "height", "--height",
-            "latents", "--latents", "steps", "--steps", "imagesPerPrompt", "--num-images",
-            "guidanceScale", "--guidance", "prompts", "--prompt", "negativePrompts", "--negative-prompt");
+    private static final Map<String, String> OPTION_OF = Map.ofEntries(Map.entry("width", "--width"),
+            Map.entry("height", "--height"), Map.entry("latents", "--latents"), Map.entry("steps", "--steps"),
+            Map.entry("imagesPerPrompt", "--num-images"), Map.entry("guidanceScale", "--guidance"),
+            Map.entry("prompts", "--prompt"), Map.entry("negativePrompts", "--negative-prompt"),
+            Map.entry("clipSkip", "--clip-skip"), Map.entry("rng", "--rng"),
+            Map.entry("initImage", "--init-image"), Map.entry("strength", "--strength"), Map.entry("mask", "--mask"),
+            Map.entry("legacyInpainting", "--legacy-inpaint"));
 
     @Spec
     CommandSpec spec;
@@ -53,8 +67,9 @@ final class GenerateCommand implements Callable<Integer> {
     @ParentCommand
     BkdCli cli;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR|HUB_ID",
-            description = "Pipeline folder (with model_index.json) or hub id such as runwayml/stable-diffusion-v1-5"
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE|HUB_ID",
+            description = "Pipeline folder (with model_index.json), single-file checkpoint (.safetensors/.ckpt in the"
+                    + " original LDM/A1111 layout) or hub id such as runwayml/stable-diffusion-v1-5"
                     + " (looked up in the local Hugging Face cache; nothing is downloaded).")
     String model;
 
@@ -78,6 +93,20 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Random seed (default: a random one, recorded in the PNG).")
     Long seed;
 
+    @Option(names = "--prompt-syntax", paramLabel = "a1111|plain", defaultValue = "a1111",
+            description = "a1111: (word:1.4) weights, BREAK, prompts over 77 tokens, as AUTOMATIC1111; plain: the text"
+                    + " as is, truncated to 77 tokens, as diffusers (default: ${DEFAULT-VALUE}).")
+    String promptSyntax;
+
+    @Option(names = "--clip-skip", paramLabel = "N", defaultValue = "1",
+            description = "A1111's Clip skip: 1 = last text-encoder layer, 2 = penultimate (default: ${DEFAULT-VALUE}).")
+    int clipSkip;
+
+    @Option(names = "--rng", paramLabel = "torch|bkd", defaultValue = "torch",
+            description = "torch: the seed gives torch.Generator(\"cpu\").manual_seed(seed)'s noise, so Python"
+                    + " diffusers' image; bkd: bkd's own generator (default: ${DEFAULT-VALUE}).")
+    String rng;
+
     @Option(names = "--width", description = "Multiple of 8 (default: the model's, or from --latents).")
     Integer width;
 
@@ -90,6 +119,30 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--latents", paramLabel = "FILE.safetensors",
             description = "Initial noise: a tensor `latents` (N, 4, H/8, W/8), scaled by the scheduler's init sigma.")
     Path latents;
+
+    @Option(names = "--init-image", paramLabel = "FILE",
+            description = "Image-to-image: start from this image (PNG/JPEG/BMP, any size and mode; resized with"
+                    + " Lanczos like diffusers, output size = the image's floored to multiples of 8 unless"
+                    + " --width/--height).")
+    Path initImage;
+
+    @Option(names = "--strength", paramLabel = "S",
+            description = "With --init-image: how much to repaint, in (0, 1] (default 0.8; 1.0 with --mask).")
+    Double strength;
+
+    @Option(names = "--mask", paramLabel = "FILE",
+            description = "Inpainting: white = repaint, black = keep (grey >= 128 counts as white); the size of"
+                    + " --init-image. Needs an inpainting model (unet in_channels 9) or --legacy-inpaint.")
+    Path mask;
+
+    @Option(names = "--legacy-inpaint",
+            description = "Inpaint with a normal (4-channel) model: blend the kept region back after every step.")
+    boolean legacyInpaint;
+
+    @Option(names = "--resize-mode", paramLabel = "MODE", defaultValue = "default",
+            description = "How --init-image/--mask of another size are fitted: default (stretch) or crop (cover,"
+                    + " then cut the centre) (default: ${DEFAULT-VALUE}).")
+    String resizeMode;
 
     @Option(names = "--save-latents", paramLabel = "FILE.safetensors",
             description = "Also write the final `latents` and the decoded `image` (N, H, W, 3 floats in [0, 1]).")
@@ -113,11 +166,18 @@ final class GenerateCommand implements Callable<Integer> {
                     + " pytorch_lora_weights.safetensors; SCALE multiplies it (default 1; 0 is the base model).")
     List<String> loras = List.of();
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
+
+    /** --init-image and --mask, read by {@link #checkArguments} (null when not given). */
+    private BufferedImage initPixels;
+    private BufferedImage maskPixels;
 
     /** The parsed --lora values (filled by {@link #checkArguments}). */
     private List<LoraSpec> loraSpecs = List.of();
+
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
 
     @Override
     public Integer call() {
@@ -133,9 +193,12 @@ final class GenerateCommand implements Callable<Integer> {
                     .withDevice(device == DeviceName.gpu ? Device.gpu() : Device.cpu())
                     .withDtype(dtype == Dtype.fp16 ? DataType.FLOAT16 : DataType.FLOAT32)
                     .withVariant(variant).withScheduler(scheduler);
+            options = checkpoint.apply(options);
             Path folder = cli.resolve(model);
-            String source = Files.isDirectory(folder) ? folder.toString() : model; // else a hub id
+            // a folder or a single-file checkpoint; else a hub id
+            String source = Files.exists(folder) ? folder.toString() : model;
             try (DiffusionPipeline pipe = DiffusionPipeline.fromPretrained(source, options)) {
+                List<String> adapters = new ArrayList<>();
                 for (LoraSpec l : loraSpecs) {
                     LoraLoadReport report;
                     try {
@@ -146,8 +209,14 @@ final class GenerateCommand implements Callable<Integer> {
                     if (!report.clean()) {
                         err.println("warning: " + report.describe());
                     }
+                    adapters.add(report.adapter() + " = --lora " + l.file() + ":" + l.scale());
                 }
-                GenerationResult result = generate(pipe, initial, err);
+                GenerationResult result;
+                try {
+                    result = generate(pipe, initial, err);
+                } catch (NonFiniteException e) { // the pipeline names adapters; the user knows files
+                    throw adapters.isEmpty() ? e : new NonFiniteException(e.getMessage() + " (" + String.join(", ", adapters) + ")");
+                }
                 List<Path> written = new ArrayList<>(result.save(out));
                 if (saveLatents != null) {
                     writeLatents(result, files);
@@ -173,7 +242,21 @@ final class GenerateCommand implements Callable<Integer> {
         }
         GenerationRequest.Builder b = GenerationRequest.builder(prompt).negativePrompt(negativePrompt).steps(steps)
                 .guidanceScale(guidance).seed(seed).width(w).height(h).imagesPerPrompt(n == null ? 1 : n)
-                .latents(initial).progress(new ProgressBar(err, System::nanoTime));
+                .latents(initial).progress(new ProgressBar(err, System::nanoTime)).clipSkip(clipSkip);
+        if (initImage != null) {
+            b.initImage(initPixels).mask(maskPixels).resizeMode(ResizeMode.parse(resizeMode))
+                    .legacyInpainting(legacyInpaint);
+            if (strength != null) {
+                b.strength(strength);
+            }
+        }
+        try {
+            b.promptSyntax(PromptSyntax.parse(promptSyntax)).rng(Rng.parse(rng));
+        } catch (PromptException e) {
+            throw bad("--prompt-syntax: " + e.getMessage());
+        } catch (GenerationRequestException e) {
+            throw bad("--rng: " + e.getMessage());
+        }
         b.outputs(saveLatents == null ? new OutputType[] {OutputType.IMAGES}
                 : new OutputType[] {OutputType.IMAGES, OutputType.ARRAY, OutputType.LATENTS});
         try {
@@ -182,6 +265,8 @@ final class GenerateCommand implements Callable<Integer> {
             String option = OPTION_OF.getOrDefault(e.field(), e.field());
             String file = e.field().equals("latents") ? " " + latents : "";
             throw bad(option + file + ": " + e.getMessage());
+        } catch (PromptException e) {
+            throw bad(e.getMessage());
         }
     }
 
@@ -189,8 +274,12 @@ final class GenerateCommand implements Callable<Integer> {
     private void checkArguments() {
         for (Object[] size : new Object[][] {{"--width", width}, {"--height", height}}) {
             Integer v = (Integer) size[1];
-            if (v != null && (v <= 0 || v % 8 != 0)) {
-                throw bad(size[0] + " " + v + " must be a positive multiple of 8");
+            try {
+                if (v != null) {
+                    SizeLimits.checkSide((String) size[0], v);
+                }
+            } catch (SizeLimits.SizeLimitException e) {
+                throw bad(e.getMessage());
             }
         }
         if (steps < 1) {
@@ -202,6 +291,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (!Double.isFinite(guidance)) {
             throw bad("--guidance " + guidance + " must be a number");
         }
+        checkImageArguments();
         List<LoraSpec> specs = new ArrayList<>();
         for (String l : loras) {
             LoraSpec parsed;
@@ -225,6 +315,55 @@ final class GenerateCommand implements Callable<Integer> {
         if (scheduler != null && !Arrays.asList(Schedulers.names()).contains(scheduler)) {
             throw bad("--scheduler \"" + scheduler + "\" is not one of " + String.join(", ", Schedulers.names()));
         }
+        AtomicFiles.requireWritableFolder(out, "--out"); // before loading and denoising, not after
+    }
+
+    private void checkImageArguments() {
+        if (initImage == null) {
+            String stray = mask != null ? "--mask" : strength != null ? "--strength" : legacyInpaint
+                    ? "--legacy-inpaint" : null;
+            if (stray != null) {
+                throw bad(stray + " needs --init-image FILE");
+            }
+        }
+        if (strength != null && !(strength > 0 && strength <= 1)) {
+            throw bad("--strength " + strength + " must be in (0, 1] (1 repaints from pure noise)");
+        }
+        if (legacyInpaint && mask == null) {
+            throw bad("--legacy-inpaint needs --mask FILE");
+        }
+        try {
+            ResizeMode.parse(resizeMode);
+        } catch (BkdException e) {
+            throw bad("--resize-mode: " + e.getMessage());
+        }
+        if (initImage != null) {
+            initPixels = readImage("--init-image", cli.resolve(initImage.toString()));
+            maskPixels = mask == null ? null : readImage("--mask", cli.resolve(mask.toString()));
+            if (maskPixels != null && (maskPixels.getWidth() != initPixels.getWidth()
+                    || maskPixels.getHeight() != initPixels.getHeight())) {
+                throw bad("--mask " + mask + " is " + maskPixels.getWidth() + "x" + maskPixels.getHeight()
+                        + " pixels but --init-image " + initImage + " is " + initPixels.getWidth() + "x"
+                        + initPixels.getHeight() + "; give a mask of the image's size");
+            }
+        }
+    }
+
+    private BufferedImage readImage(String option, Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw bad(option + " " + file + ": no such file");
+        }
+        BufferedImage img;
+        try {
+            img = ImageIO.read(file.toFile());
+        } catch (IOException e) {
+            throw bad(option + " " + file + ": cannot read it: " + e.getMessage());
+        }
+        if (img == null) {
+            throw bad(option + " " + file + (Files.exists(file) ? ": not an image format Java reads (use PNG, JPEG,"
+                    + " BMP or GIF)" : ": no such file"));
+        }
+        return img;
     }
 
     private NDArray readLatents(NDManager manager) {

@@ -8,7 +8,8 @@ import picocli.CommandLine.Option;
 /** Which captioned images to read and how to crop them: shared by the trainers and {@code bkd cache build}. */
 class ImageDataMixin {
     @Option(names = "--data", required = true, paramLabel = "DIR",
-            description = "Captioned images: imagefolder with metadata.jsonl/metadata.csv, or images with .txt captions.")
+            description = "Captioned images: imagefolder with metadata.jsonl/metadata.csv, images with .txt captions,"
+                + " or webdataset .tar shards (data/{00000..00123}.tar, a folder of .tar, a .tar, or a list file).")
     Path data;
 
     @ArgGroup(exclusive = true)
@@ -26,7 +27,8 @@ class ImageDataMixin {
     boolean randomFlip;
 
     @Option(names = "--caption-column", defaultValue = "text", paramLabel = "NAME",
-            description = "Caption field of metadata.jsonl/.csv. Default: ${DEFAULT-VALUE}.")
+            description = "Caption field of metadata.jsonl/.csv, or of a webdataset sample's .json (else its .txt)."
+                + " Default: ${DEFAULT-VALUE}.")
     String captionColumn;
 
     @Option(names = "--strict-data", description = "Fail on the first bad dataset row instead of skipping it.")

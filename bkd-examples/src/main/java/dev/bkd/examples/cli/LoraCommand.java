@@ -25,7 +25,8 @@ final class LoraCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Pipeline folder whose UNet gets the adapters.")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE",
+            description = "Pipeline folder or single-file checkpoint whose UNet gets the adapters.")
     Path model;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (run files and the LoRA file).")
@@ -62,12 +63,16 @@ final class LoraCommand implements Callable<Integer> {
     @Option(names = "--snr-gamma", paramLabel = "GAMMA", description = "Min-SNR loss weighting with this gamma (5 is usual).")
     Double snrGamma;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
+
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
 
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
+        model = checkpoint.folder(model, spec.commandLine().getErr());
         LoraOptions o = new LoraOptions(model, data.forModel(FinetuneCommand.defaultResolution(model)),
                 training.config(validation.any()), null, out, rank, alpha == null ? rank : alpha, targets,
                 snrGamma, validation.prompts, validation.steps, trainTextEncoder, textEncoderTargets);

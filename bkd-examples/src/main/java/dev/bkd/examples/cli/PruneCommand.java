@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +23,8 @@ final class PruneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--teacher", required = true, paramLabel = "DIR", description = "Teacher pipeline or unet folder.")
+    @Option(names = "--teacher", required = true, paramLabel = "DIR|FILE",
+            description = "Teacher pipeline or unet folder, or a single-file checkpoint (.safetensors/.ckpt).")
     Path teacher;
 
     @Option(names = "--variant", required = true, paramLabel = "VARIANT",
@@ -35,8 +37,8 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace a non-empty --out.")
     boolean force;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     /** The help footer: every built-in variant with its aliases and description, from the variant resources. */
     static String[] variantsHelp() {
@@ -61,10 +63,13 @@ final class PruneCommand implements Callable<Integer> {
         return lines.toArray(String[]::new);
     }
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
-        Pruner.Result r = Pruner.prune(teacher, PruneSpec.resolve(variant), out, force);
+        Pruner.Result r = Pruner.prune(checkpoint.folder(teacher, spec.commandLine().getErr()), PruneSpec.resolve(variant), out, force);
         var plan = r.plan();
         w.printf("variant:    %s%s%n", plan.spec().label(),
                 plan.spec().description().isEmpty() ? "" : " - " + plan.spec().description());

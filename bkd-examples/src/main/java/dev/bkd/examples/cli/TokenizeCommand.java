@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -31,8 +32,8 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print {\"input_ids\": [77 padded ids], \"tokens\": [...]}.")
     boolean json;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     @Parameters(index = "0", paramLabel = "PROMPT")
     String prompt;

@@ -42,8 +42,8 @@ final class TrainVaeCommand implements Callable<Integer> {
             description = "Images whose latents set scaling_factor (default ${DEFAULT-VALUE}).")
     int calibrationImages;
 
-    @Option(names = "--verbose", description = "Print stack traces on errors.")
-    boolean verbose;
+    @Mixin
+    VerboseMixin verbose;
 
     @Override
     public Integer call() {

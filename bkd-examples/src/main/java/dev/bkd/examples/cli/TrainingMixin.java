@@ -65,6 +65,10 @@ final class TrainingMixin {
     @Option(names = "--resume", paramLabel = "DIR|latest", description = "Continue from a checkpoint of --out.")
     String resume;
 
+    @Option(names = "--allow-changed-setup", description = "With --resume: continue even though the teacher/model,"
+            + " data, batch, resolution, lr, seed or loss weights differ from the checkpoint's (they are logged).")
+    boolean allowChangedSetup;
+
     @Option(names = "--validate-every", defaultValue = "0", paramLabel = "N",
             description = "Steps between validation samples (0: only at the end).")
     long validateEvery;
@@ -89,6 +93,7 @@ final class TrainingMixin {
                 .lrScheduler(lrScheduler).warmup(warmup).maxGradNorm(maxGradNorm)
                 .adam(new AdamW.Config(beta1, beta2, epsilon, weightDecay))
                 .ema(ema ? Ema.Config.defaults().withDecay(emaDecay) : null).seed(seed)
-                .checkpointEvery(checkpointEvery).keepLast(keep).resume(resume).logEvery(logEvery);
+                .checkpointEvery(checkpointEvery).keepLast(keep).resume(resume).logEvery(logEvery)
+                .allowChangedSetup(allowChangedSetup);
     }
 }

@@ -4,11 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.bkd.core.config.ClipTextConfig;
 import dev.bkd.core.nn.Module;
+import dev.bkd.core.weights.ComponentFolder;
 import dev.bkd.core.weights.RenamedStateDict;
-import dev.bkd.core.safetensors.SafetensorsWriter;
 import dev.bkd.core.weights.StateDict;
-import dev.bkd.core.weights.StateDicts;
-import dev.bkd.core.weights.WeightFiles;
 import dev.bkd.core.weights.Weights;
 import java.nio.file.Path;
 
@@ -72,16 +70,12 @@ public final class ClipTextModel extends Module {
     /** As above, preferring the weights variant {@code variant} (e.g. "fp16": {@code model.fp16.safetensors}). */
     public static ClipTextModel fromPretrained(Path componentDir, String variant, NDManager manager,
             Weights.LoadOptions options) {
-        ClipTextConfig config = ClipTextConfig.read(componentDir.resolve("config.json"));
-        Path file = WeightFiles.resolve(componentDir, variant);
-        try (StateDict weights = StateDicts.open(file)) {
-            return fromStateDict(config, weights, manager, options, file.toString());
-        }
+        return ComponentFolder.load(componentDir, variant, ClipTextConfig::read,
+                (config, weights, source) -> fromStateDict(config, weights, manager, options, source));
     }
 
     /** Writes {@code config.json} and {@code model.safetensors} (current dtype) that transformers loads. */
     public void save(Path componentDir) {
-        config.save(componentDir.resolve("config.json"));
-        SafetensorsWriter.write(componentDir.resolve(WEIGHTS_NAME), Weights.stateDict(this));
+        ComponentFolder.save(componentDir, config::save, this, WEIGHTS_NAME);
     }
 }

@@ -20,7 +20,8 @@ public final class ClipVisionEmbeddings extends Module {
     private final int numPositions;
 
     public ClipVisionEmbeddings(ClipVisionConfig config) {
-        param("class_embedding", Parameter.Type.WEIGHT, config.hiddenSize());
+        // typed BIAS only so that random initialisation (benchmarks) starts it at zero: DJL's Xavier needs 2-D
+        param("class_embedding", Parameter.Type.BIAS, config.hiddenSize());
         patchEmbedding = child("patch_embedding", new Conv2d(config.numChannels(), config.hiddenSize(),
                 config.patchSize(), config.patchSize(), 0, false));
         numPositions = config.numPositions();

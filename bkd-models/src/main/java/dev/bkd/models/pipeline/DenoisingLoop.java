@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.bkd.core.random.Generator;
+import dev.bkd.core.random.NoiseSource;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.models.schedulers.Scheduler;
 
@@ -32,13 +32,13 @@ final class DenoisingLoop {
 
     /** Runs every timestep of {@code start}; returns the final latents, attached to {@code call}. */
     NDArray run(GenerationRequest req, Scheduler scheduler, DenoisingStart start, NDArray context,
-            Generator generator, NDManager call) {
+            NoiseSource generator, NDManager call) {
         return run(req, scheduler, start, context, generator, call, null);
     }
 
-    /** As {@link #run(GenerationRequest, Scheduler, DenoisingStart, NDArray, Generator, NDManager)}, observed. */
+    /** As {@link #run(GenerationRequest, Scheduler, DenoisingStart, NDArray, NoiseSource, NDManager)}, observed. */
     NDArray run(GenerationRequest req, Scheduler scheduler, DenoisingStart start, NDArray context,
-            Generator generator, NDManager call, StepObserver observer) {
+            NoiseSource generator, NDManager call, StepObserver observer) {
         boolean cfg = req.doClassifierFreeGuidance();
         float guidance = (float) req.guidanceScale();
         float[] timesteps = start.timesteps();

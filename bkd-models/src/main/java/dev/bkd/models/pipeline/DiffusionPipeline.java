@@ -1,25 +1,28 @@
 package dev.bkd.models.pipeline;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.lora.LoraLoadReport;
-import dev.bkd.core.random.Generator;
+import dev.bkd.core.random.NoiseSource;
 import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.core.limits.SizeLimits;
+import dev.bkd.core.weights.Finite;
+import dev.bkd.core.weights.Weights;
 import dev.bkd.models.clip.ClipTextModel;
-import dev.bkd.models.clip.ClipTextOutput;
 import dev.bkd.models.schedulers.Scheduler;
 import dev.bkd.models.schedulers.Schedulers;
+import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.tokenizer.ClipTokenizer;
 import dev.bkd.models.vae.AutoencoderKL;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -93,6 +96,20 @@ public final class DiffusionPipeline implements AutoCloseable {
     /** As {@link #fromPretrained(String, PipelineOptions)}, looking up hub ids in {@code cache}. */
     public static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options, HubCache cache) {
         return PipelineLoader.fromPretrained(folderOrHubId, options, cache);
+    }
+
+    /**
+     * A single-file checkpoint in the original LDM / A1111 layout ({@code .safetensors}, or {@code .ckpt} read
+     * weights-only), like diffusers' {@code from_single_file}; see {@link SingleFileOptions} for configs,
+     * prediction type and EMA weights. {@link #fromPretrained(String, PipelineOptions)} also takes such a file.
+     */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options) {
+        return fromSingleFile(file, options, HubCache.fromEnvironment());
+    }
+
+    /** As {@link #fromSingleFile(Path, PipelineOptions)}, inferred configs looked up in {@code cache}. */
+    public static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
+        return PipelineLoader.fromSingleFile(file, options, cache);
     }
 
     /** Loads a diffusers pipeline folder (with {@code model_index.json}). */
@@ -220,15 +237,7 @@ public final class DiffusionPipeline implements AutoCloseable {
     }
 
     private NDArray encode(List<String> prompts, NDManager m) {
-        long[][] rows = tokenizer.encodeBatch(prompts);
-        int len = tokenizer.modelMaxLength();
-        long[] flat = new long[rows.length * len];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, flat, i * len, len);
-        }
-        NDArray ids = m.create(flat, new Shape(rows.length, len));
-        ClipTextOutput out = textEncoder.forward(ids);
-        return out.lastHiddenState();
+        return new TextConditioning(tokenizer, textEncoder).plain(prompts, 1, m);
     }
 
     // ------------------------------------------------------------------ LoRA
@@ -270,14 +279,21 @@ public final class DiffusionPipeline implements AutoCloseable {
 
     // ------------------------------------------------------------------ generation
 
-    /** Runs text-to-image; see {@link GenerationRequest} for the arguments and {@link GenerationResult}. */
+    /**
+     * Runs text-to-image, or image-to-image / inpainting when the request has an init image (see
+     * {@link GenerationRequest} for the arguments and {@link GenerationResult}).
+     */
     public GenerationResult generate(GenerationRequest req) {
         return lock.read("generate", () -> generateUnlocked(req));
     }
 
     private GenerationResult generateUnlocked(GenerationRequest req) {
-        int height = req.height() != null ? req.height() : defaultHeight();
-        int width = req.width() != null ? req.width() : defaultWidth();
+        ImageConditioning imageInput = new ImageConditioning(vae, unet.config().inChannels(), options.dtype());
+        int[] size = req.imageInput() != null ? imageInput.size(req, new int[] {defaultWidth(), defaultHeight()})
+                : new int[] {req.width() != null ? req.width() : defaultWidth(),
+                        req.height() != null ? req.height() : defaultHeight()};
+        int width = size[0];
+        int height = size[1];
         int f = vaeScaleFactor();
         if (height % f != 0 || width % f != 0) {
             throw new GenerationRequestException(height % f != 0 ? "height" : "width", "= "
@@ -287,20 +303,35 @@ public final class DiffusionPipeline implements AutoCloseable {
         String schedName = req.scheduler() == null ? schedulerName : req.scheduler();
         try (NDManager call = manager.newSubManager();
                 Scheduler scheduler = Schedulers.create(schedName, schedulerConfig)) {
-            Generator generator = new Generator(seed);
+            NoiseSource generator = req.rng().create(seed);
             Prompts prompts = Prompts.of(req);
             int batch = prompts.count() * req.imagesPerPrompt();
+            SizeLimits.requireMemory(SizeLimits.attentionBytes(height / f, width / f,
+                    (long) batch * (req.doClassifierFreeGuidance() ? 2 : 1)), batch + " image(s) of " + width + "x" + height);
             NDArray context = textContext(req, prompts, call);
-            scheduler.setTimesteps(req.steps());
-            Shape shape = new Shape(batch, unet.config().inChannels(), height / f, width / f);
-            NDArray latents = initialLatents(req, shape, generator, call).mul(scheduler.initNoiseSigma());
-            latents = denoise(req, scheduler, latents, context, generator, call);
+            DenoisingStart start;
+            if (req.imageInput() == null) {
+                if (ImageConditioning.isInpaintingUnet(unet.config().inChannels(), vae.config().latentChannels())) {
+                    throw new GenerationRequestException("initImage", "is missing: this is an inpainting model (unet"
+                            + " in_channels " + unet.config().inChannels() + "); give an init image and a mask"
+                            + " (--init-image FILE --mask FILE)");
+                }
+                scheduler.setTimesteps(req.steps());
+                Shape shape = new Shape(batch, vae.config().latentChannels(), height / f, width / f);
+                NDArray latents = initialLatents(req, shape, generator, call).mul(scheduler.initNoiseSigma());
+                start = new DenoisingStart(latents, scheduler.timesteps(), null, null);
+            } else {
+                start = imageInput.prepare(req, scheduler, batch, width, height, generator, call);
+            }
+            NDArray latents = new DenoisingLoop(unet, options.dtype()).run(req, scheduler, start, context, generator,
+                    call);
 
             FloatTensor latentsOut = req.outputs().contains(OutputType.LATENTS) ? FloatTensor.of(latents) : null;
             FloatTensor image = null;
             List<BufferedImage> images = List.of();
             if (req.outputs().contains(OutputType.IMAGES) || req.outputs().contains(OutputType.ARRAY)) {
-                checkCancel(req, "before decoding");
+                DenoisingLoop.checkCancel(req, "before decoding");
+                NonFiniteLatents.check(latents, Map.of("unet", unet, "text_encoder", textEncoder), req);
                 image = decode(latents);
                 images = req.outputs().contains(OutputType.IMAGES) ? Images.toBufferedImages(image) : List.of();
                 image = req.outputs().contains(OutputType.ARRAY) ? image : null;
@@ -309,43 +340,11 @@ public final class DiffusionPipeline implements AutoCloseable {
             for (int i = 0; i < batch; i++) {
                 int p = i / req.imagesPerPrompt();
                 params.add(new GenerationParameters(prompts.prompt(p), prompts.negative(p), req.steps(), schedName,
-                        req.guidanceScale(), seed, width, height, modelName));
+                        req.guidanceScale(), seed, width, height, modelName, req.promptSyntax().cliName(),
+                        req.clipSkip(), req.rng().infotext()));
             }
             return new GenerationResult(images, image, latentsOut, params);
         }
-    }
-
-    /** diffusers' denoising loop; each step's temporaries live in a sub-manager closed after the step. */
-    private NDArray denoise(GenerationRequest req, Scheduler scheduler, NDArray latents, NDArray context,
-            Generator generator, NDManager call) {
-        boolean cfg = req.doClassifierFreeGuidance();
-        float guidance = (float) req.guidanceScale();
-        DataType modelType = options.dtype();
-        float[] timesteps = scheduler.timesteps();
-        for (int i = 0; i < timesteps.length; i++) {
-            checkCancel(req, "after " + i + " of " + timesteps.length + " steps");
-            float t = timesteps[i];
-            NDArray next;
-            try (NDManager step = call.newSubManager()) {
-                latents.attach(step);
-                NDArray in = cfg ? latents.concat(latents, 0) : latents;
-                in = scheduler.scaleModelInput(in, t);
-                NDArray eps = unet.forward(cast(in, modelType), t, context);
-                eps = cast(eps, DataType.FLOAT32);
-                if (cfg) {
-                    NDList halves = eps.split(2, 0);
-                    NDArray uncond = halves.get(0);
-                    eps = uncond.add(halves.get(1).sub(uncond).mul(guidance));
-                }
-                next = scheduler.step(eps, t, latents, generator).prevSample();
-                next.attach(call);
-            }
-            latents = next;
-            if (req.progress() != null) {
-                req.progress().onStep(i + 1, timesteps.length, t);
-            }
-        }
-        return latents;
     }
 
     /** latents / scaling_factor through the VAE, then (x / 2 + 0.5).clamp(0, 1) as (B, H, W, 3) floats. */
@@ -364,9 +363,13 @@ public final class DiffusionPipeline implements AutoCloseable {
     private NDArray textContext(GenerationRequest req, Prompts prompts, NDManager call) {
         int n = prompts.count();
         int crossDim = unet.config().crossAttentionDim().get(0);
+        TextConditioning text = new TextConditioning(tokenizer, textEncoder);
+        boolean a1111 = req.promptEmbeds() == null && req.promptSyntax() == PromptSyntax.A1111;
+        NDArray[] weighted = a1111 ? text.a1111(prompts.prompts(), req.doClassifierFreeGuidance()
+                && req.negativePromptEmbeds() == null ? prompts.negatives() : null, req.clipSkip(), call) : null;
         NDArray cond = req.promptEmbeds() != null
                 ? copyIn(req.promptEmbeds(), call, "promptEmbeds", options.dtype())
-                : encode(prompts.prompts(), call);
+                : a1111 ? cast(weighted[0], options.dtype()) : text.plain(prompts.prompts(), req.clipSkip(), call);
         Shape cs = cond.getShape();
         if (cs.dimension() != 3 || cs.get(0) != n || cs.get(2) != crossDim) {
             throw new GenerationRequestException("promptEmbeds", "has shape " + cs + "; expected (" + n
@@ -381,12 +384,14 @@ public final class DiffusionPipeline implements AutoCloseable {
                     throw new GenerationRequestException("negativePromptEmbeds", "has shape " + uncond.getShape()
                             + " but promptEmbeds has " + cs + "; they must match (like diffusers)");
                 }
+            } else if (a1111) {
+                uncond = cast(weighted[1], options.dtype());
             } else {
                 if (cs.get(1) != tokenizer.modelMaxLength()) {
                     throw new GenerationRequestException("negativePromptEmbeds", "is needed: promptEmbeds has "
                             + cs.get(1) + " tokens, but negative prompts encode to " + tokenizer.modelMaxLength());
                 }
-                uncond = encode(prompts.negatives(), call);
+                uncond = text.plain(prompts.negatives(), req.clipSkip(), call);
             }
             context = repeatPerImage(uncond, req.imagesPerPrompt()).concat(context, 0);
         }
@@ -397,11 +402,15 @@ public final class DiffusionPipeline implements AutoCloseable {
         return imagesPerPrompt == 1 ? embeds : embeds.repeat(0, imagesPerPrompt);
     }
 
-    private NDArray initialLatents(GenerationRequest req, Shape shape, Generator generator, NDManager call) {
+    private NDArray initialLatents(GenerationRequest req, Shape shape, NoiseSource generator, NDManager call) {
         if (req.latents() == null) {
             return generator.randn(call, shape);
         }
         NDArray l = copyIn(req.latents(), call, "latents", DataType.FLOAT32);
+        long bad = Finite.countNonFinite(l);
+        if (bad > 0) {
+            throw new GenerationRequestException("latents", "holds " + bad + " NaN/Inf values; initial noise must be finite");
+        }
         if (!l.getShape().equals(shape)) {
             throw new GenerationRequestException("latents", "has shape " + l.getShape() + "; this request needs "
                     + shape + " (prompts x images per prompt, latent channels, height/" + vaeScaleFactor()
@@ -423,12 +432,6 @@ public final class DiffusionPipeline implements AutoCloseable {
 
     private static NDArray cast(NDArray a, DataType type) {
         return a.getDataType() == type ? a : a.toType(type, false);
-    }
-
-    private static void checkCancel(GenerationRequest req, String when) {
-        if (req.cancel().getAsBoolean()) {
-            throw new GenerationCancelledException("generation cancelled " + when);
-        }
     }
 
     /** Frees the weights and the tokenizer (for {@link #of}: only what this pipeline made). */

@@ -11,7 +11,14 @@ import java.util.Map;
  * {@code Steps: 25, Sampler: Euler a, CFG scale: 7.5, Seed: 1, Size: 512x512, Model: ...}.
  */
 public record GenerationParameters(String prompt, String negativePrompt, int steps, String scheduler,
-        double guidanceScale, long seed, int width, int height, String model) {
+        double guidanceScale, long seed, int width, int height, String model, String promptSyntax, int clipSkip,
+        String rng) {
+
+    /** Without the prompt syntax, CLIP skip and RNG (not written to the infotext). */
+    public GenerationParameters(String prompt, String negativePrompt, int steps, String scheduler,
+            double guidanceScale, long seed, int width, int height, String model) {
+        this(prompt, negativePrompt, steps, scheduler, guidanceScale, seed, width, height, model, null, 1, null);
+    }
 
     /** The PNG text key A1111 uses. */
     public static final String PNG_KEY = "parameters";
@@ -35,6 +42,16 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
         line.put("Size", width + "x" + height);
         if (model != null && !model.isEmpty()) {
             line.put("Model", model);
+        }
+        // A1111 writes "Clip skip" only above 1 and "RNG" only when it is not its GPU default
+        if (clipSkip > 1) {
+            line.put("Clip skip", Integer.toString(clipSkip));
+        }
+        if (rng != null) {
+            line.put("RNG", rng);
+        }
+        if (promptSyntax != null) {
+            line.put("Prompt syntax", promptSyntax);
         }
         StringBuilder sb = new StringBuilder(prompt);
         if (negativePrompt != null && !negativePrompt.isEmpty()) {

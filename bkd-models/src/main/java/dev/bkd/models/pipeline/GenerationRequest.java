@@ -1,6 +1,7 @@
 package dev.bkd.models.pipeline;
 
 import ai.djl.ndarray.NDArray;
+import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.image.ResizeMode;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
@@ -30,6 +31,9 @@ public final class GenerationRequest {
     private final Set<OutputType> outputs;
     private final ProgressListener progress;
     private final BooleanSupplier cancel;
+    private final PromptSyntax promptSyntax;
+    private final int clipSkip;
+    private final Rng rng;
     private final ImageInput imageInput;
 
     private GenerationRequest(Builder b) {
@@ -50,6 +54,24 @@ public final class GenerationRequest {
         cancel = b.cancel;
         imageInput = b.initImage == null ? null : new ImageInput(b.initImage, b.mask, b.strength, b.resizeMode,
                 b.legacyInpainting, b.imageNoise, b.maskedImageNoise);
+        promptSyntax = b.promptSyntax;
+        clipSkip = b.clipSkip;
+        rng = b.rng;
+    }
+
+    /** How prompt text becomes conditioning; {@link PromptSyntax#PLAIN} (diffusers) unless set. */
+    public PromptSyntax promptSyntax() {
+        return promptSyntax;
+    }
+
+    /** A1111's CLIP skip: 1 (the default) = last layer, 2 = penultimate layer + final layer norm. */
+    public int clipSkip() {
+        return clipSkip;
+    }
+
+    /** The generator the seed starts; {@link Rng#TORCH} (torch-identical noise) unless set. */
+    public Rng rng() {
+        return rng;
     }
 
     /** A request for {@code prompts} (one image each unless {@link Builder#imagesPerPrompt}). */
@@ -148,6 +170,9 @@ public final class GenerationRequest {
         private Set<OutputType> outputs = EnumSet.of(OutputType.IMAGES);
         private ProgressListener progress;
         private BooleanSupplier cancel = () -> false;
+        private PromptSyntax promptSyntax = PromptSyntax.PLAIN;
+        private int clipSkip = 1;
+        private Rng rng = Rng.TORCH;
         private BufferedImage initImage;
         private BufferedImage mask;
         private Double strength;
@@ -306,6 +331,27 @@ public final class GenerationRequest {
             return this;
         }
 
+        /**
+         * {@link PromptSyntax#A1111} for A1111 weights, BREAK and prompts over 77 tokens; {@link PromptSyntax#PLAIN}
+         * (the default) is diffusers' truncated, unweighted tokenization.
+         */
+        public Builder promptSyntax(PromptSyntax s) {
+            promptSyntax = s == null ? PromptSyntax.PLAIN : s;
+            return this;
+        }
+
+        /** A1111's "Clip skip" (diffusers' {@code clip_skip = n - 1}); applies to both prompt syntaxes. */
+        public Builder clipSkip(int n) {
+            clipSkip = n;
+            return this;
+        }
+
+        /** {@link Rng#TORCH} (default) or {@link Rng#BKD}. */
+        public Builder rng(Rng r) {
+            rng = r == null ? Rng.TORCH : r;
+            return this;
+        }
+
         public GenerationRequest build() {
             if (prompts.isEmpty() == (promptEmbeds == null)) {
                 throw new GenerationRequestException("prompts", prompts.isEmpty()
@@ -341,6 +387,10 @@ public final class GenerationRequest {
             checkSize("height", height);
             if (imagesPerPrompt < 1) {
                 throw new GenerationRequestException("imagesPerPrompt", "= " + imagesPerPrompt + ": must be at least 1");
+            }
+            if (clipSkip < 1) {
+                throw new GenerationRequestException("clipSkip", "= " + clipSkip
+                        + ": must be at least 1 (1 = last layer, 2 = penultimate, A1111 numbering)");
             }
             if (outputs.isEmpty()) {
                 throw new GenerationRequestException("outputs", "is empty: ask for IMAGES, ARRAY and/or LATENTS");

@@ -1,6 +1,7 @@
 package dev.bkd.models.pipeline;
 
 import dev.bkd.core.BkdException;
+import dev.bkd.core.io.Leftovers;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,6 +44,7 @@ public record GenerationResult(List<BufferedImage> images, FloatTensor image, Fl
         } catch (IOException e) {
             throw new BkdException(folder + ": cannot create the output folder: " + e.getMessage(), e);
         }
+        Leftovers.clean(folder, name -> NUMBERED.matcher(name).matches()); // PNGs of a killed earlier run
         int next = nextNumber(folder);
         List<Path> written = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.bkd.core.random.Generator;
+import dev.bkd.core.random.NoiseSource;
 import dev.bkd.models.image.ImageProcessor;
 import dev.bkd.models.schedulers.Scheduler;
 import dev.bkd.models.schedulers.StrengthSchedule;
@@ -52,7 +52,7 @@ final class ImageConditioning {
 
     /** Checks the request against the UNet and builds the start of the loop in {@code call}. */
     DenoisingStart prepare(GenerationRequest req, Scheduler scheduler, int batch, int width, int height,
-            Generator generator, NDManager call) {
+            NoiseSource generator, NDManager call) {
         ImageInput in = req.imageInput();
         int c = vae.config().latentChannels();
         boolean inpaintUnet = isInpaintingUnet(unetInChannels, c);
@@ -129,7 +129,7 @@ final class ImageConditioning {
     }
 
     /** The injected draw (checked and copied) or a new one from the generator. */
-    private static NDArray draw(NDArray injected, Shape shape, String field, Generator generator, NDManager call) {
+    private static NDArray draw(NDArray injected, Shape shape, String field, NoiseSource generator, NDManager call) {
         if (injected == null) {
             return generator.randn(call, shape);
         }

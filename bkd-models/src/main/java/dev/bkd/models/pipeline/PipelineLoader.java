@@ -3,6 +3,7 @@ package dev.bkd.models.pipeline;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.config.AutoencoderKLConfig;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.ModelIndex;
 import dev.bkd.core.config.SchedulerConfig;
@@ -39,6 +40,9 @@ final class PipelineLoader {
     /** See {@link DiffusionPipeline#fromPretrained(String, PipelineOptions, HubCache)}. */
     static DiffusionPipeline fromPretrained(String folderOrHubId, PipelineOptions options, HubCache cache) {
         Path local = Path.of(folderOrHubId);
+        if (SingleFileImport.isSingleFile(local)) {
+            return fromSingleFile(local, options, cache);
+        }
         if (Files.isDirectory(local)) {
             return load(local, options, local.toAbsolutePath().normalize().getFileName().toString());
         }
@@ -55,12 +59,32 @@ final class PipelineLoader {
         return load(snapshot, options, folderOrHubId);
     }
 
+    /** See {@link DiffusionPipeline#fromSingleFile(Path, PipelineOptions, HubCache)}. */
+    static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
+        NDManager manager = NDManager.newBaseManager(options.device());
+        ClipTokenizer tokenizer = null;
+        try {
+            SingleFileImport.Loaded c = SingleFileImport.load(file, options, manager, cache);
+            tokenizer = c.tokenizer();
+            checkCompatible(file.toString(), c.textEncoder(), c.unet(), c.vae());
+            String schedName = DiffusionPipeline.probeScheduler(options.scheduler(), c.scheduler());
+            return new DiffusionPipeline(manager, true, c.tokenizer(), c.textEncoder(), c.unet(), c.vae(), c.scheduler(),
+                    schedName, options, file.getFileName().toString());
+        } catch (RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            manager.close();
+            throw e;
+        }
+    }
+
     static DiffusionPipeline load(Path folder, PipelineOptions options, String modelName) {
         ModelIndex index = readIndex(folder);
         if (options.device().isGpu() && Engine.getInstance().getGpuCount() == 0) {
             throw new BkdException("device " + options.device() + " was asked for, but libtorch sees no GPU"
                     + " (this build uses " + Engine.getInstance().getEngineName() + " "
-                    + Engine.getInstance().getVersion() + "; the CUDA build is mvn -Pcuda)");
+                    + Engine.getInstance().getVersion() + "; see README \"GPU\" and run `bkd doctor`)");
         }
         SchedulerConfig schedCfg = SchedulerConfig.read(folder.resolve("scheduler").resolve(SchedulerConfig.FILE_NAME));
         String schedName = DiffusionPipeline.probeScheduler(options.scheduler(), schedCfg);
@@ -73,7 +97,10 @@ final class PipelineLoader {
                     manager, load);
             UNet2DConditionModel unet = UNet2DConditionModel.fromPretrained(folder.resolve("unet"), manager,
                     new UNet2DConditionModel.Options(options.device(), options.dtype(), options.variant()));
-            AutoencoderKL vae = AutoencoderKL.fromPretrained(folder.resolve("vae"), options.variant(), manager, load);
+            AutoencoderKL vae = options.vae() == null
+                    ? AutoencoderKL.fromPretrained(folder.resolve("vae"), options.variant(), manager, load)
+                    : SingleFileImport.loadVae(options.vae(), AutoencoderKLConfig.read(folder.resolve("vae/config.json")),
+                            manager, load);
             checkCompatible(folder.toString(), textEncoder, unet, vae);
             LOG.info("loaded {} ({}, {}, {}, scheduler {})", modelName, index.className(), options.device(),
                     options.dtype(), schedName);
@@ -128,10 +155,14 @@ final class PipelineLoader {
             }
         }
         int latent = vae.config().latentChannels();
-        if (unet.config().inChannels() != latent || unet.config().outChannels() != latent) {
+        int in = unet.config().inChannels();
+        // an inpainting UNet also takes the mask (1) and the masked image's latents (latent) as input channels
+        boolean inpainting = ImageConditioning.isInpaintingUnet(in, latent);
+        if ((in != latent && !inpainting) || unet.config().outChannels() != latent) {
             throw new ConfigException(where + ": unet/config.json `in_channels` / `out_channels` = "
-                    + unet.config().inChannels() + " / " + unet.config().outChannels()
-                    + " but vae/config.json `latent_channels` = " + latent + "; text-to-image needs them equal");
+                    + in + " / " + unet.config().outChannels() + " but vae/config.json `latent_channels` = "
+                    + latent + "; they must be " + latent + " / " + latent + " (text-to-image) or "
+                    + (2 * latent + 1) + " / " + latent + " (inpainting: latents + mask + masked-image latents)");
         }
     }
 }

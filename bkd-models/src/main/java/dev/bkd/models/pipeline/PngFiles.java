@@ -1,12 +1,12 @@
 package dev.bkd.models.pipeline;
 
 import dev.bkd.core.BkdException;
+import dev.bkd.core.io.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.zip.CRC32;
@@ -23,10 +23,18 @@ public final class PngFiles {
 
     /** Writes {@code image} to {@code file} with {@code text} (keyword -> value) chunks. */
     public static void write(BufferedImage image, Path file, Map<String, String> text) {
+        byte[] bytes = encode(image, text, file.toString());
         try {
-            Files.write(file, encode(image, text, file.toString()));
+            // via a temp file and a rename: a failed or killed write (full disk) leaves no truncated PNG that
+            // later numbering would keep
+            AtomicFiles.replace(file, ch -> {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            });
         } catch (IOException e) {
-            throw new BkdException(file + ": cannot write the PNG: " + e.getMessage(), e);
+            throw new BkdException(file + ": cannot write the PNG: " + AtomicFiles.describe(e), e);
         }
     }
 

@@ -33,7 +33,7 @@ public final class A1111PromptParser {
     /** {@code parse_prompt_attention(prompt)}. */
     public static List<PromptFragment> parse(String prompt) {
         if (prompt.length() > MAX_PROMPT_CHARS) {
-            throw new PromptException("prompt has " + prompt.length() + " characters; bkd accepts at most "
+            throw new PromptException("has " + prompt.length() + " characters; bkd accepts at most "
                     + MAX_PROMPT_CHARS + " with A1111 prompt syntax (that is far beyond what the chunk limit of "
                     + PromptChunker.MAX_CHUNKS + " x 75 tokens can hold); shorten the prompt");
         }
@@ -103,7 +103,7 @@ public final class A1111PromptParser {
         try {
             return Double.parseDouble(ascii.toString());
         } catch (NumberFormatException e) {
-            throw new PromptException("prompt: the weight \"" + text + "\" at character " + at
+            throw new PromptException("the weight \"" + text + "\" at character " + at
                     + " is not a number (A1111 rejects it too); write it like (text:1.2) or escape the bracket as \\(");
         }
     }

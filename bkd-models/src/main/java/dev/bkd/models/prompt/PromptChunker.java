@@ -94,7 +94,7 @@ public final class PromptChunker {
 
         void close(boolean last) {
             if (chunks.size() == MAX_CHUNKS) {
-                throw new PromptException("prompt needs more than " + MAX_CHUNKS + " chunks of " + CHUNK_LENGTH
+                throw new PromptException("needs more than " + MAX_CHUNKS + " chunks of " + CHUNK_LENGTH
                         + " tokens (each BREAK and every 75 tokens start one); bkd caps a prompt at " + MAX_CHUNKS
                         + " chunks (" + MAX_CHUNKS * CHUNK_LENGTH + " tokens) so generation stays fast; shorten it");
             }

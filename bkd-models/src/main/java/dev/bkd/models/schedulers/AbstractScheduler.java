@@ -3,7 +3,7 @@ package dev.bkd.models.schedulers;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.bkd.core.config.SchedulerConfig;
-import dev.bkd.core.random.Generator;
+import dev.bkd.core.random.NoiseSource;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -89,10 +89,10 @@ abstract class AbstractScheduler implements Scheduler {
     }
 
     @Override
-    public final StepOutput step(NDArray modelOutput, float timestep, NDArray sample, Generator generator) {
+    public final StepOutput step(NDArray modelOutput, float timestep, NDArray sample, NoiseSource generator) {
         return run(modelOutput, timestep, sample, scope -> {
             if (generator == null) {
-                throw new SchedulerException(name + ": this step draws variance noise; pass a Generator");
+                throw new SchedulerException(name + ": this step draws variance noise; pass a Generator or a TorchGenerator");
             }
             return generator.randn(scope.manager(), sample.getShape()).toDevice(sample.getDevice(), false);
         });

@@ -2,7 +2,7 @@ package dev.bkd.models.schedulers;
 
 import ai.djl.ndarray.NDArray;
 import dev.bkd.core.config.SchedulerConfig;
-import dev.bkd.core.random.Generator;
+import dev.bkd.core.random.NoiseSource;
 
 /**
  * A diffusion sampler with diffusers' semantics. Sampling loop:
@@ -65,7 +65,7 @@ public interface Scheduler extends AutoCloseable {
      * One reverse-diffusion step from {@code timestep}. Stochastic schedulers draw their variance noise from
      * {@code generator} (which may be null for deterministic ones).
      */
-    StepOutput step(NDArray modelOutput, float timestep, NDArray sample, Generator generator);
+    StepOutput step(NDArray modelOutput, float timestep, NDArray sample, NoiseSource generator);
 
     /** {@link #step} with the variance noise given explicitly (same shape as sample; ignored if unused). */
     StepOutput stepWithNoise(NDArray modelOutput, float timestep, NDArray sample, NDArray varianceNoise);

@@ -10,11 +10,9 @@ import dev.bkd.core.config.AutoencoderKLConfig;
 import dev.bkd.core.modules.Scoped;
 import dev.bkd.core.nn.Conv2d;
 import dev.bkd.core.nn.Module;
-import dev.bkd.core.safetensors.SafetensorsWriter;
+import dev.bkd.core.weights.ComponentFolder;
 import dev.bkd.core.weights.RenamedStateDict;
 import dev.bkd.core.weights.StateDict;
-import dev.bkd.core.weights.StateDicts;
-import dev.bkd.core.weights.WeightFiles;
 import dev.bkd.core.weights.Weights;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -131,16 +129,12 @@ public final class AutoencoderKL extends Module {
     /** As above, preferring weights variant {@code variant} (e.g. "fp16"). */
     public static AutoencoderKL fromPretrained(Path componentDir, String variant, NDManager manager,
             Weights.LoadOptions options) {
-        AutoencoderKLConfig config = AutoencoderKLConfig.read(componentDir.resolve("config.json"));
-        Path file = WeightFiles.resolve(componentDir, variant);
-        try (StateDict weights = StateDicts.open(file)) {
-            return fromStateDict(config, weights, manager, options, file.toString());
-        }
+        return ComponentFolder.load(componentDir, variant, AutoencoderKLConfig::read,
+                (config, weights, source) -> fromStateDict(config, weights, manager, options, source));
     }
 
     /** Writes {@code config.json} and {@code diffusion_pytorch_model.safetensors} (current names and dtype). */
     public void save(Path componentDir) {
-        config.save(componentDir.resolve("config.json"));
-        SafetensorsWriter.write(componentDir.resolve(WEIGHTS_NAME), Weights.stateDict(this));
+        ComponentFolder.save(componentDir, config::save, this, WEIGHTS_NAME);
     }
 }

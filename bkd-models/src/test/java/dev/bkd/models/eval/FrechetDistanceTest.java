@@ -95,6 +95,13 @@ class FrechetDistanceTest {
         double fd = FrechetDistance.between(new float[][] {emb[0], emb[1], emb[2]},
                 new float[][] {emb[3], emb[4], emb[5]});
         assertEquals(scalar("clip.fd"), fd, 1e-6 * scalar("clip.fd"));
+        // fewer samples than dimensions: the sample-space route, against pytorch-fid's scipy sqrtm
+        float[][] sx = rows(ref.get("singular.x"));
+        float[][] sy = rows(ref.get("singular.y"));
+        double viaSamples = FrechetDistance.between(sx, sy);
+        double viaStatistics = FrechetDistance.distance(FrechetDistance.statistics(sx), FrechetDistance.statistics(sy));
+        assertEquals(viaStatistics, viaSamples, 1e-8 * viaStatistics); // the d x d route loses ~1e-7 on a singular Σ
+        assertEquals(scalar("singular.fd"), viaSamples, 1e-5 * scalar("singular.fd"));
     }
 
     @Test

@@ -102,6 +102,54 @@ class ImageConditioningReferenceTest {
         }
     }
 
+    /** The whole call through {@link DiffusionPipeline#generate}: image_np to 1e-4, PNG pixels to +-1. */
+    @ParameterizedTest
+    @CsvSource({"ddim_s0.6, ddim, 0.6", "ddim_s0.3, ddim, 0.3", "euler_s0.6, euler, 0.6", "euler_s0.3, euler, 0.3"})
+    void img2imgImagesMatchDiffusers(String ca, String scheduler, double strength) {
+        String p = "img2img." + ca + ".";
+        GenerationRequest req = GenerationRequest.builder("a yellow sun over green hills, flat colours")
+                .negativePrompt("blurry, dark, noisy").steps(10).guidanceScale(7.5).scheduler(scheduler)
+                .initImage(png("img2img_init.png")).strength(strength)
+                .imageNoise(ref.get("img2img.noise.vae_sample")).latents(ref.get("img2img.noise.latents"))
+                .outputs(OutputType.IMAGES, OutputType.ARRAY, OutputType.LATENTS).build();
+        GenerationResult r = pipe.generate(req);
+        assertEquals(64, r.parameters().get(0).width(), "the init image's size");
+        assertLatents(ref.get(p + "latents_out"), r.latents().toNDArray(manager), ca + " latents_out");
+        double err = RefData.maxAbsDiff(r.image().toNDArray(manager), ref.get(p + "image_np"));
+        System.out.printf("img2img %-10s worst |image - diffusers| = %.3g%n", ca, err);
+        assertTrue(err <= 1e-4, ca + ": image_np max abs diff " + err);
+        assertPixels(ref.get(p + "image_u8"), r.images().get(0), ca);
+    }
+
+    /**
+     * No injected noise: --seed 6101 with torch's CPU generator draws the VAE sample and then the added noise as
+     * diffusers does, so the image equals the reference (which is also a plain run with manual_seed(6101)).
+     */
+    @ParameterizedTest
+    @CsvSource({"ddim_s0.6, ddim, 0.6", "ddim_s0.3, ddim, 0.3", "euler_s0.6, euler, 0.6", "euler_s0.3, euler, 0.3"})
+    void seed6101GivesDiffusersImage(String ca, String scheduler, double strength) {
+        GenerationResult r = pipe.generate(GenerationRequest.builder("a yellow sun over green hills, flat colours")
+                .negativePrompt("blurry, dark, noisy").steps(10).guidanceScale(7.5).scheduler(scheduler)
+                .initImage(png("img2img_init.png")).strength(strength).seed(6101).rng(Rng.TORCH)
+                .outputs(OutputType.IMAGES, OutputType.ARRAY).build());
+        double err = RefData.maxAbsDiff(r.image().toNDArray(manager), ref.get("img2img." + ca + ".image_np"));
+        assertTrue(err <= 1e-4, ca + " seeded: image_np max abs diff " + err);
+        assertPixels(ref.get("img2img." + ca + ".image_u8"), r.images().get(0), ca + " seeded");
+    }
+
+    /** PNG pixels within +-1 of diffusers' uint8 image (H, W, 3). */
+    static void assertPixels(NDArray wantU8, BufferedImage got, String what) {
+        byte[] want = wantU8.toByteArray();
+        int w = got.getWidth();
+        for (int i = 0; i < want.length; i += 3) {
+            int rgb = got.getRGB((i / 3) % w, (i / 3) / w);
+            int[] g = {(rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff};
+            for (int c = 0; c < 3; c++) {
+                assertTrue(Math.abs((want[i + c] & 0xff) - g[c]) <= 1, what + ": pixel " + i / 3 + " channel " + c);
+            }
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"ddim, 0.6, 6, 4, false", "ddim, 0.3, 3, 7, false", "euler, 0.6, 6, 4, true",
             "euler, 0.3, 3, 7, true", "pndm, 0.6, 6, 4, false"})

@@ -14,6 +14,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.random.Generator;
+import dev.bkd.core.random.TorchGenerator;
 import dev.bkd.core.safetensors.SafetensorsFile;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.models.schedulers.Scheduler;
@@ -114,10 +115,18 @@ class PipelineBehaviourTest {
         assertArrayEquals(a.latents().data(), b.latents().data(), 0f);
         assertEquals(42L, a.parameters().get(0).seed());
 
-        NDArray noise = new Generator(42L).randn(manager, new Shape(1, 4, 16, 16));
+        // the default RNG is torch's: seed 42 draws torch.Generator("cpu").manual_seed(42)'s latents
+        NDArray noise = new TorchGenerator(42L).randn(manager, new Shape(1, 4, 16, 16));
         GenerationResult c = pipe.generate(GenerationRequest.builder("a red circle").steps(2).seed(7L).latents(noise)
                 .outputs(OutputType.LATENTS).build());
-        assertArrayEquals(a.latents().data(), c.latents().data(), 0f, "seed 42 == latents from Generator(42)");
+        assertArrayEquals(a.latents().data(), c.latents().data(), 0f, "seed 42 == latents from TorchGenerator(42)");
+        // --rng bkd keeps bkd's own generator
+        GenerationResult bkd = pipe.generate(GenerationRequest.builder("a red circle").steps(2).seed(42L)
+                .rng(Rng.BKD).outputs(OutputType.LATENTS).build());
+        GenerationResult d = pipe.generate(GenerationRequest.builder("a red circle").steps(2).seed(7L)
+                .latents(new Generator(42L).randn(manager, new Shape(1, 4, 16, 16))).outputs(OutputType.LATENTS).build());
+        assertArrayEquals(bkd.latents().data(), d.latents().data(), 0f, "rng bkd: seed 42 == latents from Generator(42)");
+        assertEquals("bkd", bkd.parameters().get(0).rng());
 
         GenerationResult other = pipe.generate(GenerationRequest.builder("a red circle").steps(2).seed(43L)
                 .outputs(OutputType.LATENTS).build());
@@ -250,7 +259,7 @@ class PipelineBehaviourTest {
         assertEquals(96, r.images().get(0).getHeight());
         assertEquals(new Shape(1, 4, 12, 8), r.latents().shape());
         GenerationParameters p = r.parameters().get(0);
-        assertEquals(new GenerationParameters("a red circle", "", 1, "ddim", 7.5, 1L, 64, 96, "models"), p);
+        assertEquals(new GenerationParameters("a red circle", "", 1, "ddim", 7.5, 1L, 64, 96, "models", "plain", 1, "CPU"), p);
         try (Scheduler s = pipe.newScheduler(null)) {
             assertEquals("ddim", s.name());
         }

@@ -168,6 +168,31 @@ public final class CacheSlices {
         new CacheManifest(fp, shardSize, List.of(byIndex), true).write(dir);
     }
 
+    /**
+     * Readies {@code dir} for a distributed build whose tasks encode shards with {@link CacheBuilder#encodeShard}
+     * and whose driver then calls {@link #write}. Returns false when a complete cache with this fingerprint is
+     * already there (nothing to do). Shard files of an earlier, failed run with the same settings may stay (the
+     * tasks rewrite them with the same bytes); other files, slices or another fingerprint are refused.
+     */
+    public static boolean begin(Path dir, CacheFingerprint fp) {
+        CacheBuilder.deleteLeftovers(dir, t -> true);
+        if (CacheManifest.exists(dir)) {
+            CacheManifest m = CacheManifest.read(dir);
+            LatentCache.checkFingerprint(dir, m.fingerprint, fp);
+            if (m.complete) {
+                return false;
+            }
+            throw new CacheException(dir + ": holds an unfinished single-process build; finish it with `bkd cache"
+                    + " build` or choose another cache folder");
+        }
+        if (hasSlices(dir)) {
+            throw new CacheException(dir + ": holds slices of `bkd cache build --shards`; finish them with `bkd cache"
+                    + " merge` or choose another cache folder");
+        }
+        checkOnlyCacheFiles(dir);
+        return true;
+    }
+
     /** Another slice's (or this one's earlier) file must match this run's N, fingerprint and shard size. */
     private static void agree(Path dir, Path file, CacheManifest other, CacheFingerprint fp, int shardSize,
                               CacheSlice slice) {

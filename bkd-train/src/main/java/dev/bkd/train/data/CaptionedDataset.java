@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A captioned image folder: Hugging Face "imagefolder" ({@code metadata.jsonl} or {@code metadata.csv} with
- * {@code file_name} and a caption column) or images with same-stem {@code .txt} captions. Bad rows (missing
+ * {@code file_name} and a caption column), images with same-stem {@code .txt} captions, or webdataset
+ * {@code .tar} shards (see {@link WebDataset}). Bad rows (missing
  * or unreadable images, empty captions, paths leaving the folder, malformed rows) are skipped and counted in
  * {@link #report()}, or fatal when strict.
  */
@@ -39,6 +40,10 @@ public final class CaptionedDataset {
 
     /** Scans {@code folder}: picks the layout, validates every row, probes every image header. */
     public static CaptionedDataset open(Path folder, DatasetOptions options) {
+        List<Path> shards = WebDataset.shards(folder);
+        if (shards != null) {
+            return openShards(folder, shards, options);
+        }
         if (!Files.isDirectory(folder)) {
             throw new DatasetException(folder + ": not a folder (expected images with metadata.jsonl,"
                     + " metadata.csv or .txt captions)");
@@ -80,6 +85,21 @@ public final class CaptionedDataset {
                     + (rows.isEmpty() ? "no images or rows found" : report.summary()));
         }
         LOG.info("dataset {} ({}): {} items, {}", root, layout, items.size(), report.summary());
+        return new CaptionedDataset(root, items, report, layout);
+    }
+
+    /** webdataset shards: the root is {@code data} when it is a folder, else the first shard's folder. */
+    private static CaptionedDataset openShards(Path data, List<Path> shards, DatasetOptions options) {
+        Path root = (Files.isDirectory(data) ? data : shards.get(0).toAbsolutePath().getParent()).toAbsolutePath()
+                .normalize();
+        String layout = "webdataset, " + shards.size() + " shard" + (shards.size() == 1 ? "" : "s");
+        DatasetReport report = new DatasetReport(data.toString(), options.strict());
+        List<CaptionedImage> items = WebDataset.read(shards, root, options.captionColumn(), report);
+        if (items.isEmpty()) {
+            throw new DatasetException(data + " (" + layout + "): no usable image-caption samples; "
+                    + report.summary());
+        }
+        LOG.info("dataset {} ({}): {} items, {}", data, layout, items.size(), report.summary());
         return new CaptionedDataset(root, items, report, layout);
     }
 
@@ -141,7 +161,7 @@ public final class CaptionedDataset {
         return root;
     }
 
-    /** Which layout was read: {@code metadata.jsonl}, {@code metadata.csv} or {@code .txt captions}. */
+    /** Which layout was read: {@code metadata.jsonl}, {@code metadata.csv}, {@code .txt captions} or webdataset. */
     public String layout() {
         return layout;
     }
@@ -178,7 +198,7 @@ public final class CaptionedDataset {
                     md.update((byte) 0x1f);
                 }
                 md.update((byte) 0);
-                md.update(Long.toString(Files.size(it.file())).getBytes(StandardCharsets.UTF_8));
+                md.update(Long.toString(it.byteSize()).getBytes(StandardCharsets.UTF_8));
                 md.update((byte) '\n');
             }
             return HexFormat.of().formatHex(md.digest());

@@ -20,7 +20,7 @@ public record ImageTransform(int resolution, boolean centerCrop, boolean randomF
 
     /** Decodes and transforms {@code item}, then draws its caption, all from {@code rng}. */
     public Sample load(CaptionedImage item, Generator rng) throws IOException {
-        float[] px = apply(Images.read(item.file()), rng);
+        float[] px = apply(Images.read(item), rng);
         return new Sample(px, item.caption(rng));
     }
 

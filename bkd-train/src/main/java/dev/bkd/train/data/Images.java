@@ -1,7 +1,9 @@
 package dev.bkd.train.data;
 
+import dev.bkd.core.limits.SizeLimits;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -18,7 +20,16 @@ public final class Images {
 
     /** Reads just the header: throws when no decoder recognises the file or its size is zero. */
     public static void probe(Path file) throws IOException {
-        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+        probeInput(file.toFile());
+    }
+
+    /** {@link #probe(Path)} of an encoded image in memory (a webdataset member). */
+    public static void probe(byte[] encoded) throws IOException {
+        probeInput(new ByteArrayInputStream(encoded));
+    }
+
+    private static void probeInput(Object input) throws IOException {
+        try (ImageInputStream in = ImageIO.createImageInputStream(input)) {
             if (in == null) {
                 throw new IOException("cannot open");
             }
@@ -32,6 +43,11 @@ public final class Images {
                 if (r.getWidth(0) <= 0 || r.getHeight(0) <= 0) {
                     throw new IOException("image has no pixels");
                 }
+                try {
+                    SizeLimits.checkDecodedPixels("the image", r.getWidth(0), r.getHeight(0));
+                } catch (SizeLimits.SizeLimitException e) {
+                    throw new IOException(e.getMessage());
+                }
             } finally {
                 r.dispose();
             }
@@ -40,11 +56,27 @@ public final class Images {
         }
     }
 
+    /** Decodes an item's image: its file, or its member of a tar shard read in place. */
+    public static Rgb read(CaptionedImage item) throws IOException {
+        return item.member() != null ? decode(item.member().read()) : read(item.file());
+    }
+
     /** Decodes {@code file}; alpha is dropped (not composited) and grey is replicated, as PIL's convert does. */
     public static Rgb read(Path file) throws IOException {
+        probe(file); // the size from the header first: a huge image is an error, not an OutOfMemoryError
+        return decodeInput(file.toFile());
+    }
+
+    /** {@link #read(Path)} of an encoded image in memory. */
+    public static Rgb decode(byte[] encoded) throws IOException {
+        probe(encoded);
+        return decodeInput(new ByteArrayInputStream(encoded));
+    }
+
+    private static Rgb decodeInput(Object input) throws IOException {
         BufferedImage img;
         try {
-            img = ImageIO.read(file.toFile());
+            img = input instanceof java.io.File f ? ImageIO.read(f) : ImageIO.read((java.io.InputStream) input);
         } catch (RuntimeException e) {
             throw new IOException("decoder failed: " + e, e);
         }

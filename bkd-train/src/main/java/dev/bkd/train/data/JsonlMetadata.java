@@ -63,7 +63,7 @@ final class JsonlMetadata {
         return rows;
     }
 
-    private static MetadataRow row(String origin, JsonNode fileName, JsonNode caption, String column) {
+    static MetadataRow row(String origin, JsonNode fileName, JsonNode caption, String column) {
         if (fileName == null || !fileName.isTextual()) {
             return MetadataRow.bad(origin, "`" + DatasetOptions.FILE_NAME + "` must be a string, found " + fileName);
         }

@@ -6,7 +6,8 @@ public enum SkipReason {
     UNREADABLE_IMAGE("unreadable image"),
     EMPTY_CAPTION("empty or missing caption"),
     OUTSIDE_FOLDER("path outside the data folder"),
-    BAD_ROW("malformed metadata row");
+    BAD_ROW("malformed metadata row"),
+    DAMAGED_SHARD("missing or damaged tar shard");
 
     private final String label;
 

@@ -10,6 +10,7 @@ import dev.bkd.train.loop.DiffusionBatch;
 import dev.bkd.train.loop.LossTerms;
 import dev.bkd.train.loop.Objective;
 import dev.bkd.core.djl.Autograd;
+import dev.bkd.train.loop.PipelineExport;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,14 +71,21 @@ public final class DistillObjective implements Objective {
     }
 
     /**
-     * One forward of both models on zeros of {@code latent} (1, C, h, w) and {@code text} (1, T, D) shapes: every
-     * tap path must exist and every pair must have equal shapes, else a {@link FeatureShapeException} naming them all.
+     * One forward of both models on zeros of {@code latent} (1, C, h, w; C becomes the teacher's in_channels, 9
+     * for inpainting) and {@code text} (1, T, D) shapes: both models must take the same input channels, every tap
+     * path must exist and every pair must have equal shapes, else a {@link FeatureShapeException} naming them all.
      */
     public void probe(Shape latent, Shape text, NDManager parent) {
         checkPaths("teacher", teacher, spec().teacherTaps());
         checkPaths("student", student, spec().studentTaps());
+        int in = teacher.config().inChannels();
+        if (student.config().inChannels() != in) {
+            throw new FeatureShapeException("the student's unet/config.json has in_channels "
+                    + student.config().inChannels() + " but the teacher's has " + in + "; prune the student from"
+                    + " this teacher (bkd prune keeps in_channels) or pick a student made for it");
+        }
         try (NDManager m = parent.newSubManager(); Autograd.NoGrad ng = Autograd.noGrad()) {
-            NDArray x = m.zeros(latent);
+            NDArray x = m.zeros(new Shape(latent.get(0), in, latent.get(2), latent.get(3)));
             NDArray t = m.create(new long[] {0});
             NDArray e = m.zeros(text);
             UNet2DConditionModel.Output to = teacher.forward(cast(x), t, cast(e), spec().teacherTaps());
@@ -118,11 +126,11 @@ public final class DistillObjective implements Objective {
     /** Teacher forward (no graph), student forward, then the loss with every per-pair term. */
     public DistillLoss.Terms terms(DiffusionBatch b) {
         UNet2DConditionModel.Output tea;
+        NDArray in = b.unetInput(); // both models see the same mask and masked-image latents (inpainting)
         try (Autograd.NoGrad ng = Autograd.noGrad()) {
-            tea = teacher.forward(cast(b.noisyLatents()), b.timesteps(), cast(b.encoderHiddenStates()),
-                    spec().teacherTaps());
+            tea = teacher.forward(cast(in), b.timesteps(), cast(b.encoderHiddenStates()), spec().teacherTaps());
         }
-        UNet2DConditionModel.Output stu = student.forward(b.noisyLatents(), b.timesteps(), b.encoderHiddenStates(),
+        UNet2DConditionModel.Output stu = student.forward(in, b.timesteps(), b.encoderHiddenStates(),
                 spec().studentTaps());
         return loss.compute(stu.sample(), tea.sample(), b.target(), stu.features(), tea.features());
     }
@@ -135,6 +143,6 @@ public final class DistillObjective implements Objective {
     /** A complete pipeline folder: the student's {@code unet/} and the teacher's other components. */
     @Override
     public void save(Path outputDir) {
-        StudentPipeline.write(teacherPipeline, student, outputDir);
+        PipelineExport.write(teacherPipeline, student, outputDir);
     }
 }

@@ -33,9 +33,10 @@ public record DistillOptions(Path teacher, Path student, String variant, String 
             throw new ConfigException("name the student: --variant base|small|tiny|SPEC.json to prune the teacher,"
                     + " or --student DIR to continue an existing student");
         }
-        if (resolution <= 0 || validationSteps <= 0) {
-            throw new ConfigException("resolution and validation steps must be positive");
+        if (validationSteps <= 0) {
+            throw new ConfigException("validation steps must be positive");
         }
+        dev.bkd.train.loop.DataOptions.checkResolution(resolution);
     }
 
     /** The effective dtype of the frozen models on {@code device}. */

@@ -1,18 +1,23 @@
 package dev.bkd.train.distill;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
-import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.io.FileTrees;
+import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.train.inpaint.InpaintingConditioner;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.DataOptions;
 import dev.bkd.train.loop.ForwardProcess;
 import dev.bkd.train.loop.FrozenEncoders;
 import dev.bkd.train.loop.OutputFolder;
+import dev.bkd.train.loop.PixelConditioning;
 import dev.bkd.train.loop.Sources;
 import dev.bkd.train.loop.TrainResult;
+import dev.bkd.train.checkpoint.RunSetup;
 import dev.bkd.train.loop.TrainingLoop;
+import dev.bkd.train.loop.ValidationSamples;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +36,6 @@ import org.slf4j.LoggerFactory;
 public final class Distiller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Distiller.class);
     /** The scratch pipeline folder validation samples are generated from (student unet/, links to the rest). */
-    public static final String SCRATCH = ".validation-pipeline";
 
     private final Path out;
     private final NDManager root;
@@ -74,7 +78,7 @@ public final class Distiller implements AutoCloseable {
             DistillObjective objective = new DistillObjective(t, s.model(), spec, teacher);
             objective.probe(enc.latentShape(o.resolution()), enc.textShape(), root);
             data = Sources.open(new DataOptions(o.data(), o.dataOptions(), o.resolution(), o.centerCrop(),
-                    o.randomFlip(), o.cacheDir()), o.train(), enc, root);
+                    o.randomFlip(), o.cacheDir()), o.train(), enc, root, inpainting(t, enc, o));
             ForwardProcess fwd = new ForwardProcess(SchedulerConfig.read(teacher.resolve("scheduler")
                     .resolve(SchedulerConfig.FILE_NAME)));
             LOG.info("distilling {} ({} parameters) into {} student ({} parameters); {}: λ {}; {} feature pairs {};"
@@ -82,9 +86,13 @@ public final class Distiller implements AutoCloseable {
                     s.model().parameterCount(), spec.source(), spec.weights(), spec.pairs().size(),
                     spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().effectiveBatch(),
                     fwd.predictionType());
-            TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root);
+            TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root)
+                    .setup(RunSetup.empty().with("teacher", teacher).with("student", o.student() != null
+                            ? o.student() : variant).with("data", o.data()).with("resolution", o.resolution())
+                            .with("center_crop", o.centerCrop()).with("random_flip", o.randomFlip())
+                            .with("loss_weights", spec.weights()).with("feature_pairs", spec.pairs().size()));
             if (!o.validationPrompts().isEmpty()) {
-                loop.validator(new StudentSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
+                loop.validator(new ValidationSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
                         o.train().seed(), o.device()));
             }
             return new Distiller(o.out(), root, enc, data, objective, loop);
@@ -98,6 +106,24 @@ public final class Distiller implements AutoCloseable {
             root.close();
             throw e;
         }
+    }
+
+    /**
+     * For an inpainting teacher (unet in_channels = 2 x latent channels + 1): random masks and masked-image
+     * latents that teacher and student both see ({@link InpaintingConditioner}); else null.
+     */
+    private static PixelConditioning inpainting(UNet2DConditionModel teacher, FrozenEncoders enc, DistillOptions o) {
+        Shape latent = enc.latentShape(o.resolution());
+        if (teacher.config().inChannels() != 2 * latent.get(1) + 1) {
+            return null;
+        }
+        if (!o.validationPrompts().isEmpty()) {
+            throw new ConfigException("--validation-prompt: validation samples of an inpainting student are not"
+                    + " supported (they would need an init image and a mask); drop --validation-prompt");
+        }
+        LOG.info("inpainting teacher (unet in_channels {}): random masks and masked-image latents from the run's"
+                + " seed feed teacher and student alike", teacher.config().inChannels());
+        return new InpaintingConditioner(enc, (int) (o.resolution() / latent.get(2)));
     }
 
     /** The loop, to attach a listener or validator before {@link #run}. */
@@ -123,9 +149,9 @@ public final class Distiller implements AutoCloseable {
     @Override
     public void close() {
         try {
-            FileTrees.delete(out.resolve(SCRATCH)); // links to the teacher's components: only the links go
+            FileTrees.delete(out.resolve(ValidationSamples.SCRATCH)); // older versions validated from a scratch pipeline here
         } catch (IOException e) {
-            LOG.warn("could not remove {}: {}", out.resolve(SCRATCH), e.getMessage());
+            LOG.warn("could not remove {}: {}", out.resolve(ValidationSamples.SCRATCH), e.getMessage());
         }
         data.close();
         encoders.close();

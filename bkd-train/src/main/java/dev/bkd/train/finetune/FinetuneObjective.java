@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.Weights;
-import dev.bkd.train.distill.StudentPipeline;
+import dev.bkd.train.denoise.DenoisingLoss;
+import dev.bkd.train.denoise.MinSnrWeighting;
+import dev.bkd.train.loop.PipelineExport;
 import dev.bkd.train.loop.DiffusionBatch;
 import dev.bkd.train.loop.LossTerms;
 import dev.bkd.train.loop.Objective;
@@ -60,6 +62,6 @@ public final class FinetuneObjective implements Objective {
     /** A complete pipeline folder: the trained {@code unet/} and the base pipeline's other components. */
     @Override
     public void save(Path outputDir) {
-        StudentPipeline.write(basePipeline, unet, outputDir);
+        PipelineExport.write(basePipeline, unet, outputDir);
     }
 }

@@ -1,6 +1,7 @@
 package dev.bkd.train.finetune;
 
-import dev.bkd.train.distill.StudentSamples;
+import dev.bkd.train.denoise.DenoisingRun;
+import dev.bkd.train.loop.ValidationSamples;
 import dev.bkd.train.loop.TrainResult;
 import dev.bkd.train.loop.TrainingLoop;
 import org.slf4j.Logger;
@@ -33,7 +34,7 @@ public final class Finetuner implements AutoCloseable {
                 o.snrGamma(), o.proportionEmptyPrompts(), p -> new FinetuneObjective(p.unet(), p.weighting(), o.model()));
         FinetuneObjective objective = run.objective();
         if (!o.validationPrompts().isEmpty()) {
-            run.loop().validator(new StudentSamples(o.model(), objective.unet(), o.validationPrompts(),
+            run.loop().validator(new ValidationSamples(o.model(), objective.unet(), o.validationPrompts(),
                     o.validationSteps(), o.train().seed(), o.device()));
         }
         LOG.info("fine-tuning {} ({} UNet parameters) on {} items, {} images per step, target {}{}", o.model(),

@@ -1,6 +1,7 @@
 package dev.bkd.train.loop;
 
 import dev.bkd.core.config.ConfigException;
+import dev.bkd.core.limits.SizeLimits;
 import dev.bkd.train.data.DatasetOptions;
 import java.nio.file.Path;
 
@@ -15,9 +16,17 @@ public record DataOptions(Path data, DatasetOptions dataset, int resolution, boo
         if (data == null) {
             throw new ConfigException("a training run needs a data folder");
         }
-        if (resolution <= 0) {
-            throw new ConfigException("resolution must be positive, got " + resolution);
-        }
+        checkResolution(resolution);
         dataset = dataset == null ? DatasetOptions.defaults() : dataset;
+    }
+
+    /**
+     * A training resolution is a positive multiple of 8 (the VAE's factor, as generate requires), at most
+     * {@link SizeLimits#MAX_SIDE}, and its attention fits this machine's memory (else the kernel kills the run).
+     */
+    public static void checkResolution(int resolution) {
+        SizeLimits.checkSide("--resolution", resolution);
+        SizeLimits.requireMemory(SizeLimits.attentionBytes(resolution / 8, resolution / 8, 1),
+                "training at --resolution " + resolution);
     }
 }

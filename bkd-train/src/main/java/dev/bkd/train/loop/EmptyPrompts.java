@@ -63,7 +63,7 @@ public final class EmptyPrompts implements BatchSource {
         NDArray mask = manager.create(drop, new Shape(n, 1, 1)).toType(DataType.FLOAT32, false);
         NDArray text = b.encoderHiddenStates();
         NDArray mixed = text.mul(mask.neg().add(1f)).add(empty.mul(mask));
-        return new CleanBatch(b.latents(), mixed, captions);
+        return new CleanBatch(b.latents(), mixed, captions, b.unetConditioning());
     }
 
     @Override

@@ -43,6 +43,7 @@ public final class ForwardProcess {
         NDArray t = rng.randint(m, 0, schedule.numTrainTimesteps(), new Shape(clean.size()));
         NDArray xt = schedule.addNoise(x0, noise, t);
         NDArray target = velocity ? schedule.getVelocity(x0, noise, t) : noise;
-        return new DiffusionBatch(x0, noise, t, xt, clean.encoderHiddenStates(), target, clean.captions());
+        return new DiffusionBatch(x0, noise, t, xt, clean.encoderHiddenStates(), target, clean.captions(),
+                clean.unetConditioning());
     }
 }

@@ -134,6 +134,11 @@ public final class FrozenEncoders implements ImageEncoder, CaptionEncoder, AutoC
 
     /** SHA-256 over the files of vae/, text_encoder/ and tokenizer/ and the dtype: identifies a latent cache's encoders. */
     public String fingerprint() {
+        return fingerprint(folder, dtype);
+    }
+
+    /** {@link #fingerprint()} without loading the encoders (a distributed build's driver only needs the hash). */
+    public static String fingerprint(Path folder, DataType dtype) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             md.update(dtype.name().getBytes());

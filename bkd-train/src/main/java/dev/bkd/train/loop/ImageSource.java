@@ -17,12 +17,20 @@ public final class ImageSource implements BatchSource {
     private final long seed;
     private final int batchSize;
     private final FrozenEncoders encoders;
+    private final PixelConditioning conditioning;
     private EpochSampler sampler;
     private ImageBatches batches;
 
     /** Shuffled epochs drawn from {@code seed} (augmentation too), starting at the beginning. */
     public ImageSource(CaptionedDataset data, ImageTransform transform, long seed, int batchSize,
                        FrozenEncoders encoders) {
+        this(data, transform, seed, batchSize, encoders, null);
+    }
+
+    /** As above, with extra UNet channels made from every batch's pixels (null: none). */
+    public ImageSource(CaptionedDataset data, ImageTransform transform, long seed, int batchSize,
+                       FrozenEncoders encoders, PixelConditioning conditioning) {
+        this.conditioning = conditioning;
         this.data = data;
         this.transform = transform;
         this.seed = seed;
@@ -38,7 +46,8 @@ public final class ImageSource implements BatchSource {
         NDArray latents = encoders.sampleLatents(posterior.get(FrozenEncoders.LATENT_MEAN),
                 posterior.get(FrozenEncoders.LATENT_STD), rng);
         NDArray text = encoders.encode(b.captions(), manager).get(FrozenEncoders.PROMPT_EMBEDS);
-        return new CleanBatch(latents, text, b.captions());
+        NDArray extra = conditioning == null ? null : conditioning.condition(b.pixels(), rng, manager);
+        return new CleanBatch(latents, text, b.captions(), extra);
     }
 
     @Override

@@ -19,10 +19,12 @@ import dev.bkd.train.optim.LrSchedule;
  * @param resume         null, {@code latest}, a checkpoint folder name or a path
  * @param validateEvery  steps between validation samples (0: none)
  * @param logEvery       steps between progress lines when stderr is not a terminal
+ * @param allowChangedSetup resume even when the run's setup (teacher, data, batch, lr, seed, ...) differs from the
+ *                       checkpoint's, or the checkpoint lies outside the output folder; the differences are logged
  */
 public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, String lrScheduler, long warmup,
                           double maxGradNorm, AdamW.Config adam, Ema.Config ema, long seed, long checkpointEvery,
-                          int keepLast, String resume, long validateEvery, int logEvery) {
+                          int keepLast, String resume, long validateEvery, int logEvery, boolean allowChangedSetup) {
     public TrainConfig {
         positive("steps", steps);
         positive("batch size", batchSize);
@@ -74,6 +76,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         b.resume = resume;
         b.validateEvery = validateEvery;
         b.logEvery = logEvery;
+        b.allowChangedSetup = allowChangedSetup;
         return b;
     }
 
@@ -92,6 +95,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         private long checkpointEvery = 500;
         private int keepLast = 3;
         private String resume = null;
+        private boolean allowChangedSetup;
         private long validateEvery = 0;
         private int logEvery = 10;
 
@@ -170,9 +174,14 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
             return this;
         }
 
+        public Builder allowChangedSetup(boolean v) {
+            allowChangedSetup = v;
+            return this;
+        }
+
         public TrainConfig build() {
             return new TrainConfig(steps, batchSize, gradAccum, lr, lrScheduler, warmup, maxGradNorm, adam, ema, seed,
-                    checkpointEvery, keepLast, resume, validateEvery, logEvery);
+                    checkpointEvery, keepLast, resume, validateEvery, logEvery, allowChangedSetup);
         }
     }
 }

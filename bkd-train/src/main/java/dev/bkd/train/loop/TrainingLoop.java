@@ -15,6 +15,7 @@ import dev.bkd.train.NonFiniteLossException;
 import dev.bkd.train.checkpoint.Checkpoint;
 import dev.bkd.train.checkpoint.CheckpointException;
 import dev.bkd.train.checkpoint.CheckpointManager;
+import dev.bkd.train.checkpoint.RunSetup;
 import dev.bkd.train.checkpoint.TrainerState;
 import dev.bkd.train.log.LossPlot;
 import dev.bkd.train.log.MetricsWriter;
@@ -63,6 +64,7 @@ public final class TrainingLoop {
     private Validator validator;
     private StepListener listener;
     private ProgressBar progress;
+    private RunSetup setup = RunSetup.empty();
 
     /** Arrays live under {@code root} (its device is the training device). */
     public TrainingLoop(TrainConfig cfg, Objective objective, BatchSource data, ForwardProcess forward, Path outputDir,
@@ -85,6 +87,23 @@ public final class TrainingLoop {
     public TrainingLoop listener(StepListener l) {
         this.listener = l;
         return this;
+    }
+
+    /**
+     * What this run is set up with beyond the loop's own knobs (teacher or model, data, resolution, loss
+     * weights): recorded in every checkpoint and compared on {@code --resume}.
+     */
+    public TrainingLoop setup(RunSetup s) {
+        this.setup = s;
+        return this;
+    }
+
+    /** The full setup: the caller's plus the loop knobs that change what is trained. */
+    private RunSetup fullSetup() {
+        return setup.with("batch", cfg.batchSize()).with("grad_accum", cfg.gradAccum()).with("lr", cfg.lr())
+                .with("lr_scheduler", cfg.lrScheduler()).with("warmup", cfg.warmup())
+                .with("max_grad_norm", cfg.maxGradNorm()).with("adam", cfg.adam())
+                .with("ema", cfg.ema()).with("seed", Long.toUnsignedString(cfg.seed()));
     }
 
     /** Replaces the stderr progress bar. */
@@ -208,7 +227,8 @@ public final class TrainingLoop {
             sets.put(MODEL, params);
             sets.put(OPTIMIZER, adamw.stateDict(s));
             TrainerState state = TrainerState.of(step, data.position()).withRng(RNG, rng)
-                    .withExtra("objective", TextNode.valueOf(objective.name()));
+                    .withExtra("objective", TextNode.valueOf(objective.name()))
+                    .withExtra(RunSetup.KEY, fullSetup().toJson());
             if (ema != null) {
                 sets.put(EMA, ema.shadow());
                 state = state.withExtra("ema_step", LongNode.valueOf(ema.optimizationStep()));
@@ -240,6 +260,7 @@ public final class TrainingLoop {
             throw new CheckpointException(src + ": was written by a `" + (kind == null ? "?" : kind.asText())
                     + "` run; this run trains `" + objective.name() + "`");
         }
+        ResumeCheck.check(c, out, cfg, fullSetup());
         try (NDManager s = root.newSubManager()) {
             try (StateDict w = c.open(MODEL)) {
                 Params.copyFrom(w, params, s, c.file(MODEL).toString());

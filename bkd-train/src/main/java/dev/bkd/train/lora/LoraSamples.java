@@ -5,7 +5,7 @@ import dev.bkd.core.lora.LoraAdapter;
 import dev.bkd.core.lora.LoraFiles;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.PipelineOptions;
-import dev.bkd.train.distill.StudentSamples;
+import dev.bkd.train.loop.ValidationSamples;
 import dev.bkd.train.loop.Validator;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,11 +42,11 @@ final class LoraSamples implements Validator {
         try (DiffusionPipeline p = DiffusionPipeline.fromPretrained(base, PipelineOptions.defaults().withDevice(device))) {
             Path baseDir = folder.resolve("base");
             if (!Files.isDirectory(baseDir)) {
-                StudentSamples.sample(p, prompts, steps, seed, baseDir);
+                ValidationSamples.sample(p, prompts, steps, seed, baseDir);
             }
             Path file = LoraFiles.save(scratch, adapters);
             p.loadLora(file, 1.0, "validation", true);
-            StudentSamples.sample(p, prompts, steps, seed, folder.resolve("step-" + step));
+            ValidationSamples.sample(p, prompts, steps, seed, folder.resolve("step-" + step));
         }
     }
 }

@@ -6,7 +6,7 @@ import dev.bkd.core.random.Generator;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.clip.ClipTextModel;
 import dev.bkd.models.tokenizer.ClipTokenizer;
-import dev.bkd.train.finetune.DenoisingRun;
+import dev.bkd.train.denoise.DenoisingRun;
 import dev.bkd.train.loop.TrainResult;
 import dev.bkd.train.loop.TrainingLoop;
 import java.nio.file.Path;

@@ -12,7 +12,7 @@ import dev.bkd.core.safetensors.SafetensorsWriter;
 import dev.bkd.core.weights.Weights;
 import dev.bkd.models.vae.AutoencoderKL;
 import dev.bkd.models.vae.DiagonalGaussianDistribution;
-import dev.bkd.train.distill.StudentPipeline;
+import dev.bkd.train.loop.PipelineExport;
 import dev.bkd.train.loop.DiffusionBatch;
 import dev.bkd.train.loop.LossTerms;
 import dev.bkd.train.loop.Objective;
@@ -122,7 +122,7 @@ public final class VaeObjective implements Objective {
     public void save(Path outputDir) {
         double scaling = scalingFactor();
         AutoencoderKLConfig c = vae.config();
-        StudentPipeline.write(basePipeline, "vae", dir -> {
+        PipelineExport.write(basePipeline, "vae", dir -> {
             Path config = dir.resolve("config.json");
             c.save(config);
             ObjectNode n = (ObjectNode) ConfigReader.MAPPER.readTree(config.toFile());

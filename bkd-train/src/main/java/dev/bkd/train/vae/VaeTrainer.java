@@ -17,6 +17,7 @@ import dev.bkd.train.log.ImageGrid;
 import dev.bkd.train.loop.ForwardProcess;
 import dev.bkd.train.loop.OutputFolder;
 import dev.bkd.train.loop.TrainResult;
+import dev.bkd.train.checkpoint.RunSetup;
 import dev.bkd.train.loop.TrainingLoop;
 import dev.bkd.core.djl.Autograd;
 import java.awt.image.BufferedImage;
@@ -65,7 +66,9 @@ public final class VaeTrainer implements AutoCloseable {
             PixelSource data = new PixelSource(dataset, transform, o.train().seed(), o.train().batchSize());
             ForwardProcess noise = new ForwardProcess(SchedulerConfig.read(model.resolve("scheduler")
                     .resolve(SchedulerConfig.FILE_NAME)));
-            TrainingLoop loop = new TrainingLoop(o.train(), objective, data, noise, o.out(), root);
+            TrainingLoop loop = new TrainingLoop(o.train(), objective, data, noise, o.out(), root)
+                    .setup(RunSetup.empty().with("model", model).with("data", o.data().data())
+                            .with("resolution", o.data().resolution()).with("kl_weight", o.klWeight()));
             loop.validator((step, folder) -> reconstructions(objective.vae(), calibration.get(0), step, folder));
             return new VaeTrainer(root, data, objective, loop);
         } catch (RuntimeException e) {

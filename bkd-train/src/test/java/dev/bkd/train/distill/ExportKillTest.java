@@ -8,6 +8,7 @@ import dev.bkd.core.testing.ChildJvm;
 import dev.bkd.train.checkpoint.CheckpointManager;
 import dev.bkd.train.data.DataPosition;
 import dev.bkd.train.checkpoint.TrainerState;
+import dev.bkd.train.loop.PipelineExport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ class ExportKillTest {
     /** Child: {@code export BASE OUT TAG} writes a pipeline whose unet holds TAG; {@code checkpoints OUT} saves 3, keeps 1. */
     public static void main(String[] args) throws IOException {
         if (args[0].equals("export")) {
-            StudentPipeline.write(Path.of(args[1]), "unet", d -> files(d, args[3]), Path.of(args[2]));
+            PipelineExport.write(Path.of(args[1]), "unet", d -> files(d, args[3]), Path.of(args[2]));
             return;
         }
         CheckpointManager cm = new CheckpointManager(Path.of(args[1]), 1);
@@ -75,7 +76,7 @@ class ExportKillTest {
     void aKillWhileReplacingAnExportLeavesWholeComponents() throws Exception {
         Path base = base();
         Path out = dir.resolve("out");
-        StudentPipeline.write(base, "unet", d -> files(d, "first"), out);
+        PipelineExport.write(base, "unet", d -> files(d, "first"), out);
         ChildJvm.Result r = ChildJvm.run(ExportKillTest.class, "delete.partly", "export", base.toString(),
                 out.toString(), "second");
         assertTrue(r.halted(), r.output());
@@ -84,7 +85,7 @@ class ExportKillTest {
         assertEquals(1, unet.values().stream().map(v -> v.split(" ")[0]).distinct().count(), unet.toString());
         assertEquals(3, tree(out.resolve("vae")).size());
         // the next export (or training start) on the same output cleans the hidden rest up
-        StudentPipeline.write(base, "unet", d -> files(d, "third"), out);
+        PipelineExport.write(base, "unet", d -> files(d, "third"), out);
         try (Stream<Path> s = Files.list(out)) {
             assertEquals(List.of(), s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList());
         }

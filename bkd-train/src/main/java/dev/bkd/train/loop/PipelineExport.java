@@ -1,4 +1,4 @@
-package dev.bkd.train.distill;
+package dev.bkd.train.loop;
 
 import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ModelIndex;
@@ -14,23 +14,16 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Writes a diffusers pipeline folder around a trained student: the student's {@code unet/} (its own config.json),
- * the teacher's other components copied byte for byte, and the teacher's model_index.json, written last. Each
+ * Writes a diffusers pipeline folder around a trained component (a distilled student's or a fine-tuned
+ * {@code unet/}, a trained {@code vae/}) with its own config.json, the base pipeline's other components copied byte
+ * for byte, and the teacher's model_index.json, written last. Each
  * component lands in a temp folder first and is renamed into place, so a folder under its final name is complete.
  */
-public final class StudentPipeline {
-    private StudentPipeline() {}
+public final class PipelineExport {
+    private PipelineExport() {}
 
     public static void write(Path teacherPipeline, UNet2DConditionModel student, Path out) {
-        write(teacherPipeline, student, out, false);
-    }
-
-    /**
-     * As {@link #write(Path, UNet2DConditionModel, Path)}; with {@code link} the teacher's components are symbolic links (a
-     * scratch pipeline for validation samples), copied only where links are not supported.
-     */
-    public static void write(Path teacherPipeline, UNet2DConditionModel student, Path out, boolean link) {
-        write(teacherPipeline, "unet", student::save, out, link);
+        write(teacherPipeline, "unet", student::save, out);
     }
 
     /** Writes one component's folder. */
@@ -40,10 +33,6 @@ public final class StudentPipeline {
 
     /** The same for any component: {@code component} written by {@code writer}, the rest copied from the base pipeline. */
     public static void write(Path teacherPipeline, String component, ComponentWriter writer, Path out) {
-        write(teacherPipeline, component, writer, out, false);
-    }
-
-    private static void write(Path teacherPipeline, String component, ComponentWriter writer, Path out, boolean link) {
         Path indexFile = teacherPipeline.resolve("model_index.json");
         ModelIndex index = ModelIndex.read(indexFile);
         try {
@@ -58,28 +47,13 @@ public final class StudentPipeline {
                 if (!Files.isDirectory(src)) {
                     throw new BkdException(indexFile + " lists component `" + name + "` but there is no folder " + src);
                 }
-                if (!link || !symlink(src, out.resolve(name))) {
-                    place(out, name, tmp -> FileTrees.copy(src, tmp));
-                }
+                place(out, name, tmp -> FileTrees.copy(src, tmp));
             }
             place(out, component, writer::into);
             CrashPoint.reach("export.components");
             AtomicFiles.writeString(out.resolve("model_index.json"), Files.readString(indexFile));
         } catch (IOException e) {
             throw new BkdException("cannot write the student pipeline to " + out + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Points {@code at} to {@code target}; false when the file system has no symbolic links. */
-    private static boolean symlink(Path target, Path at) throws IOException {
-        if (Files.isSymbolicLink(at)) {
-            return true;
-        }
-        try {
-            Files.createSymbolicLink(at, target.toAbsolutePath());
-            return true;
-        } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
-            return false;
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.bkd.train.finetune;
+package dev.bkd.train.denoise;
 
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -1,4 +1,4 @@
-package dev.bkd.train.finetune;
+package dev.bkd.train.denoise;
 
 import ai.djl.ndarray.NDArray;
 import dev.bkd.core.config.ConfigException;

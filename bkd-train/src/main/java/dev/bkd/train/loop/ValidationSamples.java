@@ -1,4 +1,4 @@
-package dev.bkd.train.distill;
+package dev.bkd.train.loop;
 
 import ai.djl.Device;
 import dev.bkd.core.djl.Autograd;
@@ -6,6 +6,7 @@ import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.PipelineOptions;
+import dev.bkd.models.pipeline.Rng;
 import dev.bkd.train.loop.Validator;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,13 @@ import java.util.List;
  * student's live weights in place of the teacher's UNet ({@link DiffusionPipeline#withUnet}): nothing is written
  * or reloaded, and no gradient is recorded.
  */
-public final class StudentSamples implements Validator {
+public final class ValidationSamples implements Validator {
+    /**
+     * A scratch folder under a run's output that validators may use (LoRA validation saves its adapters there);
+     * the run removes it when it closes.
+     */
+    public static final String SCRATCH = ".validation-pipeline";
+
     private final Path teacher;
     private final UNet2DConditionModel student;
     private final List<String> prompts;
@@ -25,7 +32,7 @@ public final class StudentSamples implements Validator {
     private final long seed;
     private final Device device;
 
-    public StudentSamples(Path teacher, UNet2DConditionModel student, List<String> prompts, int steps, long seed,
+    public ValidationSamples(Path teacher, UNet2DConditionModel student, List<String> prompts, int steps, long seed,
                           Device device) {
         this.teacher = teacher;
         this.student = student;
@@ -52,7 +59,9 @@ public final class StudentSamples implements Validator {
     /** One image per prompt into {@code into}, prompt i with seed {@code seed + i}: how every bkd trainer validates. */
     public static void sample(DiffusionPipeline p, List<String> prompts, int steps, long seed, Path into) {
         for (int i = 0; i < prompts.size(); i++) {
-            p.generate(GenerationRequest.builder(prompts.get(i)).steps(steps).seed(seed + i).build()).save(into);
+            // bkd's own generator, as when the shipped demo results were recorded
+            p.generate(GenerationRequest.builder(prompts.get(i)).steps(steps).seed(seed + i).rng(Rng.BKD).build())
+                    .save(into);
         }
     }
 }

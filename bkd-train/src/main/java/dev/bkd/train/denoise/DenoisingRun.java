@@ -1,4 +1,4 @@
-package dev.bkd.train.finetune;
+package dev.bkd.train.denoise;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
@@ -7,7 +7,6 @@ import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.io.FileTrees;
-import dev.bkd.train.distill.Distiller;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.DataOptions;
 import dev.bkd.train.loop.EmptyPrompts;
@@ -18,7 +17,9 @@ import dev.bkd.train.loop.OutputFolder;
 import dev.bkd.train.loop.Sources;
 import dev.bkd.train.loop.TrainConfig;
 import dev.bkd.train.loop.TrainResult;
+import dev.bkd.train.checkpoint.RunSetup;
 import dev.bkd.train.loop.TrainingLoop;
+import dev.bkd.train.loop.ValidationSamples;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
 public final class DenoisingRun<O extends Objective> implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DenoisingRun.class);
     /** The scratch folder validation samples are drawn from (as in distillation). */
-    public static final String SCRATCH = Distiller.SCRATCH;
+    public static final String SCRATCH = ValidationSamples.SCRATCH;
 
     /**
      * What an objective is built from: the UNet (float32, on the training device), scheduler, weighting, and the
@@ -90,7 +91,11 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
             o = objective.apply(new Parts(unet, sched, weighting, model, root));
             enc = FrozenEncoders.load(model, root, DataType.FLOAT32);
             data = EmptyPrompts.wrap(Sources.open(dataOptions, train, enc, root), proportionEmptyPrompts, enc, root);
-            TrainingLoop loop = new TrainingLoop(train, o, data, fwd, out, root);
+            TrainingLoop loop = new TrainingLoop(train, o, data, fwd, out, root)
+                    .setup(RunSetup.empty().with("model", model).with("data", dataOptions.data())
+                            .with("resolution", dataOptions.resolution()).with("center_crop", dataOptions.centerCrop())
+                            .with("random_flip", dataOptions.randomFlip()).with("snr_gamma", snrGamma)
+                            .with("empty_prompts", proportionEmptyPrompts));
             return new DenoisingRun<>(root, enc, data, o, fwd, out.resolve(SCRATCH), loop);
         } catch (RuntimeException e) {
             if (data != null) {
