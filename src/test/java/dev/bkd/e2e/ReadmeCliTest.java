@@ -24,6 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadmeCliTest {
     /** How the README names the tiny reference pipeline; replaced by the folder {@link RefData} finds. */
     private static final String REFERENCE = "../shared/reference/sd-tiny/models";
+    /** How the README names the single-file checkpoints reference set. */
+    private static final String CHECKPOINTS = "../shared/reference/checkpoints";
 
     /** A README command not run here: matched on its text after {@code ./bkd } (variables expanded). */
     record Skip(Pattern command, String why) {}
@@ -229,6 +231,9 @@ class ReadmeCliTest {
     private static String reference(String word) {
         if (word.equals(REFERENCE) || word.startsWith(REFERENCE + "/")) {
             return RefData.models() + word.substring(REFERENCE.length());
+        }
+        if (word.equals(CHECKPOINTS) || word.startsWith(CHECKPOINTS + "/")) {
+            return RefData.dataset("checkpoints") + word.substring(CHECKPOINTS.length());
         }
         return word;
     }

@@ -5,6 +5,7 @@ import dev.bkd.models.pipeline.GenerationParameters;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.GenerationResult;
 import dev.bkd.models.pipeline.PngFiles;
+import dev.bkd.models.prompt.PromptSyntax;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -167,7 +168,9 @@ final class GenerationQueue implements AutoCloseable {
             GenerationRequest.Builder req = GenerationRequest.builder(p.prompt()).negativePrompt(p.negativePrompt())
                     .steps(p.steps()).guidanceScale(p.cfgScale()).size(p.width(), p.height()).seed(s)
                     .scheduler(scheduler).progress((done, total, t) -> progress.step(job, done, total))
-                    .clipSkip(p.clipSkip()).cancel(job::stopping);
+                    // clients of A1111's API send A1111 prompts: (word:1.4), BREAK, more than 77 tokens
+                    .promptSyntax(PromptSyntax.A1111).clipSkip(p.clipSkip())
+                    .cancel(job::stopping);
             if (p.image() != null) {
                 Img2ImgInput in = p.image();
                 req.initImage(in.initImage(i)).strength(in.strength()).resizeMode(in.resizeMode());
@@ -175,9 +178,10 @@ final class GenerationQueue implements AutoCloseable {
                     req.mask(in.mask()).legacyInpainting(legacyInpainting);
                 }
             }
+            GenerationRequest built = req.build();
             GenerationResult r;
             try {
-                r = generator.apply(req.build());
+                r = generator.apply(built);
             } catch (GenerationCancelledException e) {
                 break;
             }

@@ -13,6 +13,7 @@ import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationParameters;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.PipelineOptions;
+import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.schedulers.Schedulers;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -76,6 +77,8 @@ class ApiContractTest {
         assertFalse(info.get("interrupted").asBoolean());
         assertEquals(2, info.get("infotexts").size());
         assertTrue(info.get("infotexts").get(1).asText().contains("Seed: 8"), info.toString());
+        // A1111's API takes A1111 prompts: weights and BREAK are parsed, not fed to CLIP as words
+        assertTrue(info.get("infotexts").get(1).asText().contains("Prompt syntax: a1111"), info.toString());
 
         // image i was made with seed + i, exactly as the pipeline makes it alone (independent path: no server)
         for (int i = 0; i < 2; i++) {
@@ -167,6 +170,11 @@ class ApiContractTest {
         int layers = pipe.textEncoder().config().numHiddenLayers();
         ServeClient.Answer deep = client.post("/sdapi/v1/options", Map.of("CLIP_stop_at_last_layers", layers + 1));
         assertEquals(422, deep.status(), "CLIP skip beyond the text encoder's depth: " + deep.text());
+        ServeClient.Answer two = client.post("/sdapi/v1/options", Map.of("CLIP_stop_at_last_layers", 2));
+        assertEquals(200, two.status(), two.text());
+        assertEquals(2, client.get("/sdapi/v1/options").json().get("CLIP_stop_at_last_layers").asInt());
+        ServeClient.Answer back = client.post("/sdapi/v1/options", Map.of("CLIP_stop_at_last_layers", 1));
+        assertEquals(200, back.status(), back.text());
     }
 
     @Test
@@ -180,7 +188,7 @@ class ApiContractTest {
         assertTrue(info.get("infotexts").get(0).asText().contains("Clip skip: 2"), info.toString());
         BufferedImage served = png(a.json().get("images").get(0).asText());
         GenerationRequest.Builder direct = GenerationRequest.builder("a green field").steps(2).size(32, 32)
-                .seed(4L).guidanceScale(7);
+                .seed(4L).guidanceScale(7).promptSyntax(PromptSyntax.A1111);
         assertArrayEquals(pixels(pipe.generate(direct.clipSkip(2).build()).images().get(0)), pixels(served));
         assertFalse(Arrays.equals(pixels(pipe.generate(direct.clipSkip(1).build()).images().get(0)),
                 pixels(served)), "clip skip 2 changes the image");

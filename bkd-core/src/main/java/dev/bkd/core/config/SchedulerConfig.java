@@ -9,8 +9,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Collections;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -19,73 +22,261 @@ import java.util.TreeSet;
  * {@code scheduler/scheduler_config.json}: the union of the fields of the diffusers schedulers bkd implements
  * (PNDM, DDIM, DDPM, Euler, Euler ancestral, DPM-Solver multistep, LMS), with diffusers' class defaults.
  *
- * <p>Like diffusers' {@code from_config}, a field absent from the file takes the default of the class that is
- * built from it. Where classes disagree ({@code timestep_spacing}, {@code clip_sample}, {@code set_alpha_to_one},
- * {@code variance_type}) the component is null when absent and each scheduler resolves it with its own default.
- * {@link #explicit()} lists the fields the file set; {@link #toJson()} writes those, fields changed from the
- * default, and the unknown fields ({@link #extras()}) verbatim, so a saved config loads the same way in diffusers.
+ * <p>Every field is one row of {@link #TABLE} (key, type, default, supported values, check); reading, validation,
+ * saving and equality all go through it. Like diffusers' {@code from_config}, a field absent from the file takes
+ * the default of the class that is built from it. Where classes disagree ({@code timestep_spacing},
+ * {@code clip_sample}, {@code set_alpha_to_one}, {@code variance_type}) the default is null and each scheduler
+ * resolves it with its own ({@link #timestepSpacingOr} etc.). {@link #explicit()} lists the fields the file set;
+ * {@link #toJson()} writes those, fields changed from the default, and the unknown fields ({@link #extras()})
+ * verbatim, so a saved config loads the same way in diffusers.
  *
  * <p>{@code eta} is not a diffusers field: it is DDIM's per-call {@code eta} (default 0), kept here so a config
  * fully describes sampling; it is written only when set.
  */
-public record SchedulerConfig(
-        String className,
-        int numTrainTimesteps,
-        double betaStart,
-        double betaEnd,
-        String betaSchedule,
-        double[] trainedBetas,
-        String predictionType,
-        String timestepSpacing,
-        int stepsOffset,
-        Boolean clipSample,
-        double clipSampleRange,
-        Boolean setAlphaToOne,
-        boolean skipPrkSteps,
-        String varianceType,
-        boolean useKarrasSigmas,
-        boolean useExponentialSigmas,
-        Double sigmaMin,
-        Double sigmaMax,
-        String interpolationType,
-        String timestepType,
-        String finalSigmasType,
-        String algorithmType,
-        int solverOrder,
-        String solverType,
-        boolean lowerOrderFinal,
-        boolean eulerAtFinal,
-        double lambdaMinClipped,
-        double eta,
-        Set<String> explicit,
-        ObjectNode extras) {
-
+public final class SchedulerConfig {
     public static final String FILE_NAME = "scheduler_config.json";
 
-    /** Fields whose only supported value is the diffusers default (they would change the math). */
-    private static final String[] MUST_BE_FALSE = {
-        "thresholding", "rescale_betas_zero_snr", "use_beta_sigmas", "use_lu_lambdas", "use_flow_sigmas",
-        "use_dynamic_shifting"
-    };
+    private enum Type { INT, DOUBLE, STRING, BOOL, DOUBLES }
+
+    /** Checks one field's value (null when absent and defaulting to null) against the fields read before it. */
+    private interface Check {
+        void check(ConfigReader r, String key, Object value, Map<String, Object> before);
+    }
+
+    /**
+     * One field: JSON key, type, default (null: each scheduler class's own), the only values bkd supports (empty:
+     * any of the type) and a check. {@code omitDefault}: not written when it holds the default even if the file
+     * set it (diffusers writes {@code lambda_min_clipped}'s -inf as a bare {@code -Infinity}, which strict JSON
+     * cannot hold).
+     */
+    private record Field(String key, Type type, Object def, List<Object> oneOf, Check check, boolean omitDefault) {}
+
+    /** The fields, in the order diffusers writes them; a check sees the fields above it. */
+    private static final List<Field> TABLE = List.of(
+            field("num_train_timesteps", Type.INT, 1000, (r, k, v, b) -> {
+                if ((int) v < 2) {
+                    throw r.error(k, "must be at least 2, found " + v);
+                }
+            }),
+            field("beta_start", Type.DOUBLE, 0.0001, null),
+            field("beta_end", Type.DOUBLE, 0.02, null),
+            field("beta_schedule", Type.STRING, "linear", null, "linear", "scaled_linear", "squaredcos_cap_v2"),
+            field("trained_betas", Type.DOUBLES, null, (r, k, v, b) -> {
+                if (v == null && !"squaredcos_cap_v2".equals(b.get("beta_schedule"))) {
+                    for (String beta : List.of("beta_start", "beta_end")) {
+                        double x = (double) b.get(beta);
+                        if (!(x > 0 && x < 1)) {
+                            throw r.error(beta, "must be in (0, 1), found " + x);
+                        }
+                    }
+                }
+            }),
+            field("prediction_type", Type.STRING, "epsilon", null, "epsilon", "v_prediction", "sample"),
+            field("timestep_spacing", Type.STRING, null, null, "leading", "linspace", "trailing", null),
+            field("steps_offset", Type.INT, 0, (r, k, v, b) -> {
+                if ((int) v < 0 || (int) v >= (int) b.get("num_train_timesteps")) {
+                    throw r.error(k, "must be in [0, num_train_timesteps), found " + v);
+                }
+            }),
+            field("clip_sample", Type.BOOL, null, null),
+            field("clip_sample_range", Type.DOUBLE, 1.0, (r, k, v, b) -> {
+                if (!((double) v > 0)) {
+                    throw r.error(k, "must be positive, found " + v);
+                }
+            }),
+            field("set_alpha_to_one", Type.BOOL, null, null),
+            field("skip_prk_steps", Type.BOOL, false, null),
+            field("variance_type", Type.STRING, null, null, "fixed_small", "fixed_small_log", "fixed_large", null),
+            field("use_karras_sigmas", Type.BOOL, false, null),
+            field("use_exponential_sigmas", Type.BOOL, false, (r, k, v, b) -> {
+                if ((boolean) v && (boolean) b.get("use_karras_sigmas")) {
+                    throw r.error(k, "cannot be true together with `use_karras_sigmas`");
+                }
+            }),
+            field("sigma_min", Type.DOUBLE, null, SchedulerConfig::positiveOrNull),
+            field("sigma_max", Type.DOUBLE, null, SchedulerConfig::positiveOrNull),
+            field("interpolation_type", Type.STRING, "linear", null, "linear", "log_linear"),
+            field("timestep_type", Type.STRING, "discrete", null, "discrete"),
+            field("final_sigmas_type", Type.STRING, "zero", null, "zero", "sigma_min"),
+            field("algorithm_type", Type.STRING, "dpmsolver++", null,
+                    "dpmsolver++", "dpmsolver", "sde-dpmsolver++", "sde-dpmsolver"),
+            field("solver_order", Type.INT, 2, (r, k, v, b) -> {
+                if ((int) v < 1 || (int) v > 3) {
+                    throw r.error(k, "must be 1, 2 or 3, found " + v);
+                }
+            }),
+            field("solver_type", Type.STRING, "midpoint", null, "midpoint", "heun"),
+            field("lower_order_final", Type.BOOL, true, null),
+            field("euler_at_final", Type.BOOL, false, null),
+            new Field("lambda_min_clipped", Type.DOUBLE, Double.NEGATIVE_INFINITY, List.of(), (r, k, v, b) -> {
+                if (Double.isNaN((double) v) || (double) v == Double.POSITIVE_INFINITY) {
+                    throw r.error(k, "must be a finite number or -Infinity, found " + v);
+                }
+            }, true),
+            field("eta", Type.DOUBLE, 0.0, (r, k, v, b) -> {
+                if (!((double) v >= 0) || Double.isInfinite((double) v)) {
+                    throw r.error(k, "must be a finite number >= 0, found " + v);
+                }
+            }),
+            // only the diffusers default is supported: anything else would change the math
+            field("thresholding", Type.BOOL, false, null, false, null),
+            field("rescale_betas_zero_snr", Type.BOOL, false, null, false, null),
+            field("use_beta_sigmas", Type.BOOL, false, null, false, null),
+            field("use_lu_lambdas", Type.BOOL, false, null, false, null),
+            field("use_flow_sigmas", Type.BOOL, false, null, false, null),
+            field("use_dynamic_shifting", Type.BOOL, false, null, false, null));
 
     private static final ObjectMapper LENIENT = ConfigReader.MAPPER.copy()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS.mappedFeature());
 
-    public SchedulerConfig {
-        explicit = Collections.unmodifiableSet(explicit == null ? new TreeSet<>() : new TreeSet<>(explicit));
-        extras = extras == null ? ConfigReader.MAPPER.createObjectNode() : extras.deepCopy();
-        trainedBetas = trainedBetas == null ? null : trainedBetas.clone();
+    private final String className;
+    /** Every table field's value by key (trained_betas as a double[]). */
+    private final Map<String, Object> values;
+    private final Set<String> explicit;
+    private final ObjectNode extras;
+
+    private SchedulerConfig(String className, Map<String, Object> values, Set<String> explicit, ObjectNode extras) {
+        this.className = className;
+        this.values = Collections.unmodifiableMap(values);
+        this.explicit = Collections.unmodifiableSet(new TreeSet<>(explicit));
+        this.extras = extras.deepCopy();
     }
 
-    @Override
+    private static Field field(String key, Type type, Object def, Check check, Object... oneOf) {
+        return new Field(key, type, def, Arrays.asList(oneOf), check, false);
+    }
+
+    // ---- accessors (diffusers' field names in camel case) ----
+
+    public String className() {
+        return className;
+    }
+
+    public int numTrainTimesteps() {
+        return (int) values.get("num_train_timesteps");
+    }
+
+    public double betaStart() {
+        return (double) values.get("beta_start");
+    }
+
+    public double betaEnd() {
+        return (double) values.get("beta_end");
+    }
+
+    public String betaSchedule() {
+        return (String) values.get("beta_schedule");
+    }
+
+    /** Explicit betas (a copy), or null to derive them from the schedule. */
     public double[] trainedBetas() {
-        return trainedBetas == null ? null : trainedBetas.clone();
+        double[] b = (double[]) values.get("trained_betas");
+        return b == null ? null : b.clone();
     }
 
-    @Override
+    public String predictionType() {
+        return (String) values.get("prediction_type");
+    }
+
+    /** Null when absent: see {@link #timestepSpacingOr}. */
+    public String timestepSpacing() {
+        return (String) values.get("timestep_spacing");
+    }
+
+    public int stepsOffset() {
+        return (int) values.get("steps_offset");
+    }
+
+    /** Null when absent: see {@link #clipSampleOr}. */
+    public Boolean clipSample() {
+        return (Boolean) values.get("clip_sample");
+    }
+
+    public double clipSampleRange() {
+        return (double) values.get("clip_sample_range");
+    }
+
+    /** Null when absent: see {@link #setAlphaToOneOr}. */
+    public Boolean setAlphaToOne() {
+        return (Boolean) values.get("set_alpha_to_one");
+    }
+
+    public boolean skipPrkSteps() {
+        return (boolean) values.get("skip_prk_steps");
+    }
+
+    /** Null when absent: see {@link #varianceTypeOr}. */
+    public String varianceType() {
+        return (String) values.get("variance_type");
+    }
+
+    public boolean useKarrasSigmas() {
+        return (boolean) values.get("use_karras_sigmas");
+    }
+
+    public boolean useExponentialSigmas() {
+        return (boolean) values.get("use_exponential_sigmas");
+    }
+
+    public Double sigmaMin() {
+        return (Double) values.get("sigma_min");
+    }
+
+    public Double sigmaMax() {
+        return (Double) values.get("sigma_max");
+    }
+
+    public String interpolationType() {
+        return (String) values.get("interpolation_type");
+    }
+
+    public String timestepType() {
+        return (String) values.get("timestep_type");
+    }
+
+    public String finalSigmasType() {
+        return (String) values.get("final_sigmas_type");
+    }
+
+    public String algorithmType() {
+        return (String) values.get("algorithm_type");
+    }
+
+    public int solverOrder() {
+        return (int) values.get("solver_order");
+    }
+
+    public String solverType() {
+        return (String) values.get("solver_type");
+    }
+
+    public boolean lowerOrderFinal() {
+        return (boolean) values.get("lower_order_final");
+    }
+
+    public boolean eulerAtFinal() {
+        return (boolean) values.get("euler_at_final");
+    }
+
+    public double lambdaMinClipped() {
+        return (double) values.get("lambda_min_clipped");
+    }
+
+    public double eta() {
+        return (double) values.get("eta");
+    }
+
+    /** The fields the file set (even to null), in diffusers' spelling. */
+    public Set<String> explicit() {
+        return explicit;
+    }
+
+    /** Fields bkd does not know, kept verbatim for the round trip (a copy). */
     public ObjectNode extras() {
         return extras.deepCopy();
     }
+
+    // ---- reading ----
 
     /** diffusers' defaults with nothing set (what an empty {@code {}} file means). */
     public static SchedulerConfig defaults() {
@@ -131,163 +322,90 @@ public record SchedulerConfig(
         throw strict;
     }
 
-    /** Builds the record from a reader, validating every field that changes the math. */
+    /** Builds the config from a reader, row by row: supported values, then type and default, then the check. */
     public static SchedulerConfig from(ConfigReader r) {
-        Set<String> explicit = new LinkedHashSet<>();
-        for (String f : FIELDS) {
-            if (r.raw(f) != null) { // present, even as null
-                explicit.add(f);
+        Set<String> explicit = new TreeSet<>();
+        for (Field f : TABLE) {
+            if (r.raw(f.key()) != null) { // present, even as null
+                explicit.add(f.key());
             }
         }
-        for (String f : MUST_BE_FALSE) {
-            r.requireOneOf(f, false, null);
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (Field f : TABLE) {
+            if (!f.oneOf().isEmpty()) {
+                r.requireOneOf(f.key(), f.oneOf().toArray());
+            }
+            Object v = read(r, f, values);
+            if (f.check() != null) {
+                f.check().check(r, f.key(), v, values);
+            }
+            values.put(f.key(), v);
         }
-        r.requireOneOf("beta_schedule", "linear", "scaled_linear", "squaredcos_cap_v2");
-        r.requireOneOf("prediction_type", "epsilon", "v_prediction", "sample");
-        r.requireOneOf("timestep_spacing", "leading", "linspace", "trailing", null);
-        r.requireOneOf("variance_type", "fixed_small", "fixed_small_log", "fixed_large", null);
-        r.requireOneOf("interpolation_type", "linear", "log_linear");
-        r.requireOneOf("timestep_type", "discrete");
-        r.requireOneOf("final_sigmas_type", "zero", "sigma_min");
-        r.requireOneOf("algorithm_type", "dpmsolver++", "dpmsolver", "sde-dpmsolver++", "sde-dpmsolver");
-        r.requireOneOf("solver_type", "midpoint", "heun");
-
-        int n = r.getInt("num_train_timesteps", 1000);
-        if (n < 2) {
-            throw r.error("num_train_timesteps", "must be at least 2, found " + n);
-        }
-        String schedule = r.getString("beta_schedule", "linear");
-        double betaStart = r.getDouble("beta_start", 0.0001);
-        double betaEnd = r.getDouble("beta_end", 0.02);
-        double[] trained = trainedBetas(r, n);
-        if (trained == null && !schedule.equals("squaredcos_cap_v2")) {
-            requireBeta(r, "beta_start", betaStart);
-            requireBeta(r, "beta_end", betaEnd);
-        }
-        int offset = r.getInt("steps_offset", 0);
-        if (offset < 0 || offset >= n) {
-            throw r.error("steps_offset", "must be in [0, num_train_timesteps), found " + offset);
-        }
-        double clipRange = r.getDouble("clip_sample_range", 1.0);
-        if (!(clipRange > 0)) {
-            throw r.error("clip_sample_range", "must be positive, found " + clipRange);
-        }
-        int order = r.getInt("solver_order", 2);
-        if (order < 1 || order > 3) {
-            throw r.error("solver_order", "must be 1, 2 or 3, found " + order);
-        }
-        Double sigmaMin = positiveOrNull(r, "sigma_min");
-        Double sigmaMax = positiveOrNull(r, "sigma_max");
-        double lambdaMin = r.getDouble("lambda_min_clipped", Double.NEGATIVE_INFINITY);
-        if (Double.isNaN(lambdaMin) || lambdaMin == Double.POSITIVE_INFINITY) {
-            throw r.error("lambda_min_clipped", "must be a finite number or -Infinity, found " + lambdaMin);
-        }
-        double eta = r.getDouble("eta", 0.0);
-        if (!(eta >= 0) || Double.isInfinite(eta)) {
-            throw r.error("eta", "must be a finite number >= 0, found " + eta);
-        }
-        if (r.getBool("use_karras_sigmas", false) && r.getBool("use_exponential_sigmas", false)) {
-            throw r.error("use_exponential_sigmas", "cannot be true together with `use_karras_sigmas`");
-        }
-        return new SchedulerConfig(
-                r.getString("_class_name", null),
-                n,
-                betaStart,
-                betaEnd,
-                schedule,
-                trained,
-                r.getString("prediction_type", "epsilon"),
-                r.getString("timestep_spacing", null),
-                offset,
-                r.has("clip_sample") ? r.getBool("clip_sample", false) : null,
-                clipRange,
-                r.has("set_alpha_to_one") ? r.getBool("set_alpha_to_one", false) : null,
-                r.getBool("skip_prk_steps", false),
-                r.getString("variance_type", null),
-                r.getBool("use_karras_sigmas", false),
-                r.getBool("use_exponential_sigmas", false),
-                sigmaMin,
-                sigmaMax,
-                r.getString("interpolation_type", "linear"),
-                r.getString("timestep_type", "discrete"),
-                r.getString("final_sigmas_type", "zero"),
-                r.getString("algorithm_type", "dpmsolver++"),
-                order,
-                r.getString("solver_type", "midpoint"),
-                r.getBool("lower_order_final", true),
-                r.getBool("euler_at_final", false),
-                lambdaMin,
-                eta,
-                explicit,
-                r.extras());
+        return new SchedulerConfig(r.getString("_class_name", null), values, explicit, r.extras());
     }
 
-    private static void requireBeta(ConfigReader r, String field, double v) {
-        if (!(v > 0 && v < 1)) {
-            throw r.error(field, "must be in (0, 1), found " + v);
+    private static Object read(ConfigReader r, Field f, Map<String, Object> before) {
+        String k = f.key();
+        if (f.def() == null && f.type() != Type.STRING && f.type() != Type.DOUBLES && !r.has(k)) {
+            return null; // a nullable number or flag left to the scheduler class
+        }
+        return switch (f.type()) {
+            case INT -> r.getInt(k, f.def() == null ? 0 : (int) f.def());
+            case DOUBLE -> r.getDouble(k, f.def() == null ? 0 : (double) f.def());
+            case BOOL -> r.getBool(k, f.def() != null && (boolean) f.def());
+            case STRING -> r.getString(k, (String) f.def());
+            case DOUBLES -> trainedBetas(r, k, (int) before.get("num_train_timesteps"));
+        };
+    }
+
+    private static void positiveOrNull(ConfigReader r, String key, Object v, Map<String, Object> before) {
+        if (v != null && (!((double) v > 0) || Double.isInfinite((double) v))) {
+            throw r.error(key, "must be a positive number or null, found " + v);
         }
     }
 
-    private static Double positiveOrNull(ConfigReader r, String field) {
-        if (!r.has(field)) {
-            return null;
-        }
-        double v = r.getDouble(field, 0);
-        if (!(v > 0) || Double.isInfinite(v)) {
-            throw r.error(field, "must be a positive number or null, found " + v);
-        }
-        return v;
-    }
-
-    private static double[] trainedBetas(ConfigReader r, int n) {
-        JsonNode v = r.raw("trained_betas");
+    private static double[] trainedBetas(ConfigReader r, String key, int n) {
+        JsonNode v = r.raw(key);
         if (v == null || v.isNull()) {
             return null;
         }
         if (!v.isArray()) {
-            throw r.error("trained_betas", "must be a list of numbers or null, found " + v.getNodeType().toString().toLowerCase());
+            throw r.error(key, "must be a list of numbers or null, found " + v.getNodeType().toString().toLowerCase());
         }
         if (v.size() != n) {
-            throw r.error("trained_betas", "has " + v.size() + " entries but `num_train_timesteps` is " + n);
+            throw r.error(key, "has " + v.size() + " entries but `num_train_timesteps` is " + n);
         }
         double[] out = new double[n];
         for (int i = 0; i < n; i++) {
             JsonNode e = v.get(i);
             if (!e.isNumber() || !(e.asDouble() >= 0 && e.asDouble() < 1)) {
-                throw r.error("trained_betas", "entry " + i + " must be a number in [0, 1), found " + e);
+                throw r.error(key, "entry " + i + " must be a number in [0, 1), found " + e);
             }
             out[i] = e.asDouble();
         }
         return out;
     }
 
-    /** JSON field names this record models, in diffusers' spelling. */
-    private static final String[] FIELDS = {
-        "num_train_timesteps", "beta_start", "beta_end", "beta_schedule", "trained_betas", "prediction_type",
-        "timestep_spacing", "steps_offset", "clip_sample", "clip_sample_range", "set_alpha_to_one", "skip_prk_steps",
-        "variance_type", "use_karras_sigmas", "use_exponential_sigmas", "sigma_min", "sigma_max",
-        "interpolation_type", "timestep_type", "final_sigmas_type", "algorithm_type", "solver_order", "solver_type",
-        "lower_order_final", "euler_at_final", "lambda_min_clipped", "eta",
-        "thresholding", "rescale_betas_zero_snr", "use_beta_sigmas", "use_lu_lambdas", "use_flow_sigmas",
-        "use_dynamic_shifting"
-    };
-
     // ---- class-dependent defaults ----
 
+    /** {@code timestep_spacing}, or the building class's default when the file left it out. */
     public String timestepSpacingOr(String classDefault) {
-        return timestepSpacing != null ? timestepSpacing : classDefault;
+        return timestepSpacing() != null ? timestepSpacing() : classDefault;
     }
 
+    /** {@code clip_sample}, or the building class's default when the file left it out. */
     public boolean clipSampleOr(boolean classDefault) {
-        return clipSample != null ? clipSample : classDefault;
+        return clipSample() != null ? clipSample() : classDefault;
     }
 
+    /** {@code set_alpha_to_one}, or the building class's default when the file left it out. */
     public boolean setAlphaToOneOr(boolean classDefault) {
-        return setAlphaToOne != null ? setAlphaToOne : classDefault;
+        return setAlphaToOne() != null ? setAlphaToOne() : classDefault;
     }
 
+    /** {@code variance_type}, or the building class's default when the file left it out. */
     public String varianceTypeOr(String classDefault) {
-        return varianceType != null ? varianceType : classDefault;
+        return varianceType() != null ? varianceType() : classDefault;
     }
 
     // ---- derived copies ----
@@ -319,70 +437,34 @@ public record SchedulerConfig(
 
     // ---- saving ----
 
-    /** The JSON diffusers can load: explicit fields, non-default fields, then unknown fields verbatim. */
+    /** The fields the file set or that differ from the default, in diffusers' order, then the unknown fields. */
     public ObjectNode toJson() {
-        SchedulerConfig d = DEFAULTS;
         ObjectNode o = ConfigReader.MAPPER.createObjectNode();
         if (className != null) {
             o.put("_class_name", className);
         }
-        putIf(o, "num_train_timesteps", numTrainTimesteps != d.numTrainTimesteps, numTrainTimesteps);
-        putIf(o, "beta_start", betaStart != d.betaStart, betaStart);
-        putIf(o, "beta_end", betaEnd != d.betaEnd, betaEnd);
-        putIf(o, "beta_schedule", !betaSchedule.equals(d.betaSchedule), betaSchedule);
-        if (explicit.contains("trained_betas") || trainedBetas != null) {
-            if (trainedBetas == null) {
-                o.putNull("trained_betas");
-            } else {
-                ArrayNode a = o.putArray("trained_betas");
-                for (double b : trainedBetas) {
-                    a.add(b);
-                }
+        for (Field f : TABLE) {
+            Object v = values.get(f.key());
+            boolean isDefault = f.type() == Type.DOUBLES ? v == null : Objects.equals(v, f.def());
+            if (isDefault && (f.omitDefault() || !explicit.contains(f.key()))) {
+                continue;
             }
-        }
-        putIf(o, "prediction_type", !predictionType.equals(d.predictionType), predictionType);
-        putIf(o, "timestep_spacing", timestepSpacing != null, timestepSpacing);
-        putIf(o, "steps_offset", stepsOffset != d.stepsOffset, stepsOffset);
-        putIf(o, "clip_sample", clipSample != null, clipSample);
-        putIf(o, "clip_sample_range", clipSampleRange != d.clipSampleRange, clipSampleRange);
-        putIf(o, "set_alpha_to_one", setAlphaToOne != null, setAlphaToOne);
-        putIf(o, "skip_prk_steps", skipPrkSteps != d.skipPrkSteps, skipPrkSteps);
-        putIf(o, "variance_type", varianceType != null, varianceType);
-        putIf(o, "use_karras_sigmas", useKarrasSigmas != d.useKarrasSigmas, useKarrasSigmas);
-        putIf(o, "use_exponential_sigmas", useExponentialSigmas != d.useExponentialSigmas, useExponentialSigmas);
-        putIf(o, "sigma_min", sigmaMin != null, sigmaMin);
-        putIf(o, "sigma_max", sigmaMax != null, sigmaMax);
-        putIf(o, "interpolation_type", !interpolationType.equals(d.interpolationType), interpolationType);
-        putIf(o, "timestep_type", !timestepType.equals(d.timestepType), timestepType);
-        putIf(o, "final_sigmas_type", !finalSigmasType.equals(d.finalSigmasType), finalSigmasType);
-        putIf(o, "algorithm_type", !algorithmType.equals(d.algorithmType), algorithmType);
-        putIf(o, "solver_order", solverOrder != d.solverOrder, solverOrder);
-        putIf(o, "solver_type", !solverType.equals(d.solverType), solverType);
-        putIf(o, "lower_order_final", lowerOrderFinal != d.lowerOrderFinal, lowerOrderFinal);
-        putIf(o, "euler_at_final", eulerAtFinal != d.eulerAtFinal, eulerAtFinal);
-        // diffusers writes -inf as the bare token -Infinity, which strict JSON (and Jackson) cannot: omit the default
-        if (lambdaMinClipped != Double.NEGATIVE_INFINITY) {
-            o.put("lambda_min_clipped", lambdaMinClipped);
-        }
-        putIf(o, "eta", eta != d.eta, eta);
-        for (String f : MUST_BE_FALSE) {
-            putIf(o, f, false, false);
+            if (v == null) {
+                o.putNull(f.key());
+            } else if (v instanceof double[] a) {
+                ArrayNode arr = o.putArray(f.key());
+                for (double x : a) {
+                    arr.add(x);
+                }
+            } else {
+                o.set(f.key(), ConfigReader.MAPPER.valueToTree(v));
+            }
         }
         o.setAll(extras);
         return o;
     }
 
-    private void putIf(ObjectNode o, String field, boolean changed, Object value) {
-        if (changed || explicit.contains(field)) {
-            if (value == null) {
-                o.putNull(field);
-            } else {
-                o.set(field, ConfigReader.MAPPER.valueToTree(value));
-            }
-        }
-    }
-
-    /** Writes {@link #toJson()} to {@code file} (normally {@code scheduler/scheduler_config.json}). */
+    /** Writes {@link #toJson()} to {@code file} (atomically, see {@link ConfigWriter#save}). */
     public void write(Path file) {
         String text;
         try {
@@ -393,16 +475,26 @@ public record SchedulerConfig(
         ConfigWriter.save(file, text);
     }
 
-    private static final SchedulerConfig DEFAULTS = defaults();
-
     @Override
     public boolean equals(Object o) {
-        return o instanceof SchedulerConfig c && toJson().equals(c.toJson()) && explicit.equals(c.explicit);
+        if (!(o instanceof SchedulerConfig c) || !Objects.equals(className, c.className)
+                || !explicit.equals(c.explicit) || !extras.equals(c.extras)) {
+            return false;
+        }
+        for (Field f : TABLE) {
+            Object a = values.get(f.key());
+            Object b = c.values.get(f.key());
+            if (a instanceof double[] x ? !(b instanceof double[] y && Arrays.equals(x, y)) : !Objects.equals(a, b)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(toJson(), explicit);
+        return Objects.hash(className, explicit, extras, numTrainTimesteps(), betaStart(), betaSchedule(),
+                predictionType(), Arrays.hashCode(trainedBetas()));
     }
 
     @Override

@@ -11,10 +11,13 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * diffusers {@code UNet2DConditionModel} config ({@code unet/config.json}). Absent fields take the diffusers
@@ -76,10 +79,43 @@ public record UNet2DConditionConfig(
         transformerLayersPerBlock = List.copyOf(transformerLayersPerBlock);
         attentionHeadDim = List.copyOf(attentionHeadDim);
         extras = extras == null ? ConfigReader.MAPPER.createObjectNode() : extras.deepCopy();
-        validate(blockOutChannels, downBlockTypes, midBlockType, upBlockTypes, onlyCrossAttention, layersPerBlock,
-                crossAttentionDim, transformerLayersPerBlock, attentionHeadDim, inChannels, outChannels,
-                normNumGroups, normEps, downsamplePadding, actFn, timeEmbeddingActFn, timestepPostAct,
-                timeEmbeddingDim, convInKernel, convOutKernel);
+    }
+
+    /**
+     * Fields whose only supported value is diffusers' default (any other changes the model in ways bkd does not
+     * implement): rejected by name when a file sets another value, written with that value on save.
+     */
+    private static final Map<String, Object> FIXED = fixed(
+            "class_embed_type", null,
+            "num_class_embeds", null,
+            // doubles every resnet's time-embedding width in diffusers even without a class embedding
+            "class_embeddings_concat", false,
+            "addition_embed_type", null,
+            "time_cond_proj_dim", null,
+            "encoder_hid_dim", null,
+            "encoder_hid_dim_type", null,
+            "dual_cross_attention", false,
+            "resnet_time_scale_shift", "default",
+            "attention_type", "default",
+            "time_embedding_type", "positional",
+            "cross_attention_norm", null,
+            "reverse_transformer_layers_per_block", null);
+
+    /** A per-block integer field: an int for every block or one entry per block (diffusers accepts both). */
+    private record PerBlock(String key, int def, Function<UNet2DConditionConfig, List<Integer>> get) {}
+
+    private static final List<PerBlock> PER_BLOCK = List.of(
+            new PerBlock("layers_per_block", 2, UNet2DConditionConfig::layersPerBlock),
+            new PerBlock("cross_attention_dim", 1280, UNet2DConditionConfig::crossAttentionDim),
+            new PerBlock("transformer_layers_per_block", 1, UNet2DConditionConfig::transformerLayersPerBlock),
+            new PerBlock("attention_head_dim", 8, UNet2DConditionConfig::attentionHeadDim));
+
+    private static Map<String, Object> fixed(Object... keyValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return Collections.unmodifiableMap(m);
     }
 
     @Override
@@ -170,6 +206,10 @@ public record UNet2DConditionConfig(
             }
         }
         Integer ted = r.getIntOrNull("time_embedding_dim");
+        Map<String, List<Integer>> pb = new LinkedHashMap<>();
+        for (PerBlock p : PER_BLOCK) {
+            pb.put(p.key(), box(r.getPerBlock(p.key(), p.def(), n, "down_block_types")));
+        }
         UNet2DConditionConfig c;
         try {
             c = new UNet2DConditionConfig(sampleSize(r),
@@ -181,16 +221,16 @@ public record UNet2DConditionConfig(
                     down, mid, up,
                     onlyCross(r, n),
                     boc,
-                    box(r.getPerBlock("layers_per_block", 2, n, "down_block_types")),
+                    pb.get("layers_per_block"),
                     r.getInt("downsample_padding", 1),
                     r.getDouble("mid_block_scale_factor", 1),
                     r.getDouble("dropout", 0.0),
                     r.getString("act_fn", "silu"),
                     normGroups,
                     r.getDouble("norm_eps", 1e-5),
-                    box(r.getPerBlock("cross_attention_dim", 1280, n, "down_block_types")),
-                    box(r.getPerBlock("transformer_layers_per_block", 1, n, "down_block_types")),
-                    box(r.getPerBlock("attention_head_dim", 8, n, "down_block_types")),
+                    pb.get("cross_attention_dim"),
+                    pb.get("transformer_layers_per_block"),
+                    pb.get("attention_head_dim"),
                     r.getBool("use_linear_projection", false),
                     r.getBool("upcast_attention", false),
                     ted,
@@ -199,6 +239,7 @@ public record UNet2DConditionConfig(
                     r.getInt("conv_in_kernel", 3),
                     r.getInt("conv_out_kernel", 3),
                     extras(r));
+            c.validate();
         } catch (ConfigException e) {
             String m = e.getMessage();
             if (m.startsWith(SELF + ":") && !r.label().equals(SELF)) {
@@ -223,20 +264,7 @@ public record UNet2DConditionConfig(
 
     /** Fields diffusers reads that would change the maths; bkd implements only their default. */
     private static void rejectUnsupported(ConfigReader r) {
-        r.requireOneOf("class_embed_type", (Object) null);
-        r.requireOneOf("num_class_embeds", (Object) null);
-        // doubles every resnet's time-embedding width in diffusers even without a class embedding
-        r.requireOneOf("class_embeddings_concat", false);
-        r.requireOneOf("addition_embed_type", (Object) null);
-        r.requireOneOf("time_cond_proj_dim", (Object) null);
-        r.requireOneOf("encoder_hid_dim", (Object) null);
-        r.requireOneOf("encoder_hid_dim_type", (Object) null);
-        r.requireOneOf("dual_cross_attention", false);
-        r.requireOneOf("resnet_time_scale_shift", "default");
-        r.requireOneOf("attention_type", "default");
-        r.requireOneOf("time_embedding_type", "positional");
-        r.requireOneOf("cross_attention_norm", (Object) null);
-        r.requireOneOf("reverse_transformer_layers_per_block", (Object) null);
+        FIXED.forEach((field, only) -> r.requireOneOf(field, only));
         JsonNode nah = r.raw("num_attention_heads");
         if (nah != null && !nah.isNull()) {
             throw r.error("num_attention_heads", "= " + nah + " is not supported: diffusers' UNet2DConditionModel "
@@ -334,34 +362,36 @@ public record UNet2DConditionConfig(
         return new ConfigException(SELF + ": field `" + field + "` " + problem);
     }
 
-    private static void validate(List<Integer> boc, List<UNetBlockType> down, UNetBlockType mid,
-            List<UNetBlockType> up, List<Boolean> onlyCross, List<Integer> layers, List<Integer> crossDim,
-            List<Integer> tLayers, List<Integer> heads, int in, int out, int groups, double eps, int dsPadding,
-            String act, String timeAct, String postAct, Integer ted, int kIn, int kOut) {
+    /** Checks the fields against each other (block counts, channels and groups, heads); names the field. */
+    private void validate() {
+        List<Integer> boc = blockOutChannels;
+        List<UNetBlockType> down = downBlockTypes;
+        List<UNetBlockType> up = upBlockTypes;
+        UNetBlockType mid = midBlockType;
+        int groups = normNumGroups;
         int n = boc.size();
         if (n == 0) {
             throw bad("block_out_channels", "must not be empty");
         }
         count("down_block_types", down.size(), n, "block_out_channels");
         count("up_block_types", up.size(), n, "block_out_channels");
-        count("only_cross_attention", onlyCross.size(), n, "down_block_types");
-        count("layers_per_block", layers.size(), n, "down_block_types");
-        count("cross_attention_dim", crossDim.size(), n, "down_block_types");
-        count("transformer_layers_per_block", tLayers.size(), n, "down_block_types");
-        count("attention_head_dim", heads.size(), n, "down_block_types");
+        count("only_cross_attention", onlyCrossAttention.size(), n, "down_block_types");
+        for (PerBlock p : PER_BLOCK) {
+            count(p.key(), p.get().apply(this).size(), n, "down_block_types");
+        }
         stage("down_block_types", down, Stage.DOWN);
         stage("up_block_types", up, Stage.UP);
         if (mid != null && mid.stage != Stage.MID) {
             throw bad("mid_block_type", "= \"" + mid + "\" is not a mid block");
         }
-        positive("in_channels", in);
-        positive("out_channels", out);
+        positive("in_channels", inChannels);
+        positive("out_channels", outChannels);
         positive("norm_num_groups", groups);
-        if (!(eps > 0)) {
-            throw bad("norm_eps", "must be a positive number, found " + eps);
+        if (!(normEps > 0)) {
+            throw bad("norm_eps", "must be a positive number, found " + normEps);
         }
-        if (dsPadding < 0) {
-            throw bad("downsample_padding", "must be >= 0, found " + dsPadding);
+        if (downsamplePadding < 0) {
+            throw bad("downsample_padding", "must be >= 0, found " + downsamplePadding);
         }
         for (int i = 0; i < n; i++) {
             int c = boc.get(i);
@@ -370,23 +400,23 @@ public record UNet2DConditionConfig(
                 throw bad("norm_num_groups", "= " + groups + " does not divide block_out_channels entry " + c
                         + " (GroupNorm needs channels divisible by groups)");
             }
-            positive("layers_per_block", layers.get(i));
-            positive("cross_attention_dim", crossDim.get(i));
-            positive("transformer_layers_per_block", tLayers.get(i));
-            int h = heads.get(i);
+            for (PerBlock p : PER_BLOCK.subList(0, 3)) { // heads: checked against the channels below
+                positive(p.key(), p.get().apply(this).get(i));
+            }
+            int h = attentionHeadDim.get(i);
             if (h < 1 || h > c) {
                 throw bad("attention_head_dim", "entry " + i + " = " + h + " heads does not fit block_out_channels "
                         + c + " (it is the number of heads, 1.." + c + ")");
             }
         }
-        activation("act_fn", act, false);
-        activation("time_embedding_act_fn", timeAct, true);
-        activation("timestep_post_act", postAct, true);
-        if (ted != null) {
-            positive("time_embedding_dim", ted);
+        activation("act_fn", actFn, false);
+        activation("time_embedding_act_fn", timeEmbeddingActFn, true);
+        activation("timestep_post_act", timestepPostAct, true);
+        if (timeEmbeddingDim != null) {
+            positive("time_embedding_dim", timeEmbeddingDim);
         }
-        kernel("conv_in_kernel", kIn);
-        kernel("conv_out_kernel", kOut);
+        kernel("conv_in_kernel", convInKernel);
+        kernel("conv_out_kernel", convOutKernel);
     }
 
     private static void count(String field, int have, int want, String countField) {
@@ -439,48 +469,35 @@ public record UNet2DConditionConfig(
         }
         m.put("_class_name", f.textNode(CLASS_NAME));
         m.putIfAbsent("_diffusers_version", f.textNode(DIFFUSERS_VERSION));
+        FIXED.forEach((k, v) -> m.put(k, v == null ? f.nullNode() : ConfigReader.MAPPER.valueToTree(v)));
+        for (PerBlock p : PER_BLOCK) {
+            m.put(p.key(), perBlock(p.get().apply(this)));
+        }
         m.put("act_fn", f.textNode(actFn));
-        m.put("attention_head_dim", perBlock(attentionHeadDim));
         m.put("block_out_channels", ConfigWriter.ints(blockOutChannels));
         m.put("center_input_sample", f.booleanNode(centerInputSample));
-        m.put("class_embed_type", f.nullNode());
-        m.put("class_embeddings_concat", f.booleanNode(false));
         m.put("conv_in_kernel", f.numberNode(convInKernel));
         m.put("conv_out_kernel", f.numberNode(convOutKernel));
-        m.put("cross_attention_dim", perBlock(crossAttentionDim));
-        m.put("cross_attention_norm", f.nullNode());
         m.put("down_block_types", names(downBlockTypes));
         m.put("downsample_padding", f.numberNode(downsamplePadding));
         m.put("dropout", f.numberNode(dropout));
-        m.put("dual_cross_attention", f.booleanNode(false));
-        m.put("encoder_hid_dim", f.nullNode());
-        m.put("encoder_hid_dim_type", f.nullNode());
         m.put("flip_sin_to_cos", f.booleanNode(flipSinToCos));
         m.put("freq_shift", f.numberNode(freqShift));
         m.put("in_channels", f.numberNode(inChannels));
-        m.put("layers_per_block", perBlock(layersPerBlock));
         m.put("mid_block_scale_factor", number(midBlockScaleFactor));
         m.put("mid_block_type", midBlockType == null ? f.nullNode() : f.textNode(midBlockType.name()));
         m.put("norm_eps", f.numberNode(normEps));
         m.put("norm_num_groups", f.numberNode(normNumGroups));
         m.put("num_attention_heads", f.nullNode());
-        m.put("num_class_embeds", f.nullNode());
         m.put("only_cross_attention", onlyCrossAttention.stream().distinct().count() == 1
                 ? f.booleanNode(onlyCrossAttention.get(0))
                 : ConfigWriter.bools(onlyCrossAttention));
         m.put("out_channels", f.numberNode(outChannels));
-        m.put("resnet_time_scale_shift", f.textNode("default"));
-        m.put("reverse_transformer_layers_per_block", f.nullNode());
         m.put("sample_size", sampleSize == null ? f.nullNode()
                 : sampleSize.size() == 1 ? f.numberNode(sampleSize.get(0)) : ConfigWriter.ints(sampleSize));
-        m.put("addition_embed_type", f.nullNode());
-        m.put("attention_type", f.textNode("default"));
-        m.put("time_cond_proj_dim", f.nullNode());
         m.put("time_embedding_act_fn", timeEmbeddingActFn == null ? f.nullNode() : f.textNode(timeEmbeddingActFn));
         m.put("time_embedding_dim", timeEmbeddingDim == null ? f.nullNode() : f.numberNode(timeEmbeddingDim));
-        m.put("time_embedding_type", f.textNode("positional"));
         m.put("timestep_post_act", timestepPostAct == null ? f.nullNode() : f.textNode(timestepPostAct));
-        m.put("transformer_layers_per_block", perBlock(transformerLayersPerBlock));
         m.put("up_block_types", names(upBlockTypes));
         m.put("upcast_attention", f.booleanNode(upcastAttention));
         m.put("use_linear_projection", f.booleanNode(useLinearProjection));

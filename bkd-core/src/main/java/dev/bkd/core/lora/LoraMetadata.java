@@ -43,11 +43,59 @@ final class LoraMetadata {
             if (n == null || !n.isObject()) {
                 throw new LoraFileException(source + ": " + KEY + " metadata is not a JSON object", null);
             }
+            validate(n, source);
             return new LoraMetadata(n);
         } catch (JsonProcessingException e) {
             throw new LoraFileException(source + ": " + KEY + " metadata is not valid JSON: "
                     + e.getOriginalMessage(), null);
         }
+    }
+
+    /**
+     * PEFT's LoraConfig fields that bkd reads must have their types: a rank a whole number >= 1, an alpha a finite
+     * number (per component and in the patterns). A wrong one used to be skipped, silently changing the scale.
+     */
+    private static void validate(JsonNode root, String source) {
+        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String field = e.getKey().substring(e.getKey().lastIndexOf('.') + 1);
+            switch (field) {
+                case "r" -> checkRank(source, e.getKey(), e.getValue());
+                case "lora_alpha" -> checkAlpha(source, e.getKey(), e.getValue());
+                case "rank_pattern", "alpha_pattern" -> {
+                    if (!e.getValue().isObject()) {
+                        throw bad(source, e.getKey(), e.getValue(), "an object of layer pattern -> value");
+                    }
+                    for (java.util.Iterator<Map.Entry<String, JsonNode>> p = e.getValue().fields(); p.hasNext(); ) {
+                        Map.Entry<String, JsonNode> v = p.next();
+                        String key = e.getKey() + "[\"" + v.getKey() + "\"]";
+                        if (field.equals("rank_pattern")) {
+                            checkRank(source, key, v.getValue());
+                        } else {
+                            checkAlpha(source, key, v.getValue());
+                        }
+                    }
+                }
+                default -> { }
+            }
+        }
+    }
+
+    private static void checkRank(String source, String key, JsonNode v) {
+        if (!v.isIntegralNumber() || v.asLong() < 1) {
+            throw bad(source, key, v, "a whole number >= 1");
+        }
+    }
+
+    private static void checkAlpha(String source, String key, JsonNode v) {
+        if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+            throw bad(source, key, v, "a finite number");
+        }
+    }
+
+    private static LoraFileException bad(String source, String key, JsonNode v, String expected) {
+        return new LoraFileException(source + ": " + KEY + " metadata `" + key + "` is " + v + "; expected "
+                + expected + " (PEFT's LoraConfig); fix or remove it", null);
     }
 
     /** True when {@code component} has a config here. */

@@ -186,16 +186,7 @@ public final class TorchGenerator implements NoiseSource {
      * two give different numbers (as in diffusers).
      */
     public static NDArray randnTensor(List<TorchGenerator> generators, NDManager manager, Shape shape) {
-        if (shape.dimension() == 0 || generators.size() != shape.get(0)) {
-            throw new BkdException("randn_tensor: " + generators.size() + " generators for shape " + shape
-                    + "; diffusers needs one generator per batch row (shape[0])");
-        }
-        int per = checkedSize(shape.slice(1));
-        float[] all = new float[checkedSize(shape)];
-        for (int b = 0; b < generators.size(); b++) {
-            System.arraycopy(generators.get(b).randn(per), 0, all, b * per, per);
-        }
-        return manager.create(all, shape);
+        return new PerImageNoise(generators).randn(manager, shape);
     }
 
     private static int checkedSize(Shape shape) {

@@ -95,8 +95,28 @@ public final class WeightFiles {
             if (Files.isRegularFile(p)) {
                 return p;
             }
+            if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new WeightFileException(p + ": " + whyNotAFile(p)); // else "not found" while listing it
+            }
         }
         return null;
+    }
+
+    /** Why an existing entry under a weight file's name cannot be read as one. */
+    private static String whyNotAFile(Path p) {
+        if (Files.isDirectory(p)) {
+            return "is a folder, not a weight file";
+        }
+        if (Files.isSymbolicLink(p)) {
+            try {
+                p.toRealPath();
+            } catch (IOException e) {
+                String reason = e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null
+                        ? fs.getReason() : e.getClass().getSimpleName();
+                return "is a symbolic link that does not lead to a file (" + reason + "); fix or replace the link";
+            }
+        }
+        return "is not a regular file";
     }
 
     /** Known pickle names first (variant, then default), then any other pickle-looking file. */

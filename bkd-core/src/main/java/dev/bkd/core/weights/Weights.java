@@ -70,6 +70,35 @@ public final class Weights {
      */
     public static LoadReport load(Module root, StateDict weights, NDManager manager, LoadOptions options, String source) {
         Map<String, Slot> slots = slots(root);
+        LoadReport report = compare(slots, weights, options);
+        if (options.strict() && !report.clean()) {
+            throw new WeightLoadException(source, report);
+        }
+        for (Map.Entry<String, Slot> e : slots.entrySet()) {
+            String k = e.getKey();
+            if (!weights.contains(k) || !weights.spec(k).shape().equals(e.getValue().shape())) {
+                continue;
+            }
+            NDArray a = weights.load(k, manager);
+            if (a.getDataType() != options.dtype()) {
+                NDArray cast = a.toType(options.dtype(), false);
+                a.close();
+                a = cast;
+            }
+            e.getValue().owner().setParam(e.getValue().local(), a);
+        }
+        return report;
+    }
+
+    /**
+     * What {@link #load} would report, without loading anything: the weights' keys and shapes against the model
+     * {@code root} built from its config (e.g. for {@code bkd inspect}, to flag weights that disagree with it).
+     */
+    public static LoadReport compare(Module root, StateDict weights, LoadOptions options) {
+        return compare(slots(root), weights, options);
+    }
+
+    private static LoadReport compare(Map<String, Slot> slots, StateDict weights, LoadOptions options) {
         List<String> missing = new ArrayList<>();
         List<String> unexpected = new ArrayList<>();
         List<String> mismatched = new ArrayList<>();
@@ -88,24 +117,7 @@ public final class Weights {
                 unexpected.add(k);
             }
         }
-        LoadReport report = new LoadReport(List.copyOf(missing), List.copyOf(unexpected), List.copyOf(mismatched));
-        if (options.strict() && !report.clean()) {
-            throw new WeightLoadException(source, report);
-        }
-        for (Map.Entry<String, Slot> e : slots.entrySet()) {
-            String k = e.getKey();
-            if (!weights.contains(k) || !weights.spec(k).shape().equals(e.getValue().shape())) {
-                continue;
-            }
-            NDArray a = weights.load(k, manager);
-            if (a.getDataType() != options.dtype()) {
-                NDArray cast = a.toType(options.dtype(), false);
-                a.close();
-                a = cast;
-            }
-            e.getValue().owner().setParam(e.getValue().local(), a);
-        }
-        return report;
+        return new LoadReport(List.copyOf(missing), List.copyOf(unexpected), List.copyOf(mismatched));
     }
 
     /** The tree's current tensors by dotted name (views of the live parameters, not copies). */

@@ -117,6 +117,41 @@ class SingleFileKeysTest {
         }
     }
 
+    @Test
+    void emaWeightsAreReadOnlyWhenAskedFor(@org.junit.jupiter.api.io.TempDir Path dir) {
+        Path ref = RefData.dataset("checkpoints");
+        Path withEma = dir.resolve("ema.safetensors");
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, NDArray> all = new java.util.LinkedHashMap<>(RefData.load(ref.resolve("sd1/sd-tiny.safetensors"), m));
+            String unet = "model.diffusion_model.";
+            for (String k : List.copyOf(all.keySet())) {
+                if (k.startsWith(unet)) {
+                    // LDM's EMA naming: model_ema. + the key after "model." with its dots removed
+                    all.put("model_ema." + k.substring("model.".length()).replace(".", ""), all.get(k).add(1f));
+                }
+            }
+            all.put("model_ema.decay", m.create(0.9999f));
+            all.put("model_ema.num_updates", m.create(10));
+            all.put("alphas_cumprod", m.ones(new ai.djl.ndarray.types.Shape(1000)));
+            dev.bkd.core.safetensors.SafetensorsWriter.write(withEma, all);
+            String k = "conv_in.weight";
+            String file = unet + "input_blocks.0.0.weight";
+            try (SingleFile f = SingleFile.open(withEma)) {
+                org.junit.jupiter.api.Assertions.assertTrue(f.hasEma());
+                LdmComponentView plain = f.unet(false);
+                LdmComponentView ema = f.unet(true);
+                assertArrayEquals(all.get(file).toFloatArray(), plain.load(k, m).toFloatArray());
+                assertArrayEquals(all.get(file).add(1f).toFloatArray(), ema.load(k, m).toFloatArray());
+                SingleFile.Accounting a = f.unaccounted(plain, f.vae(), f.textEncoder(2));
+                assertEquals(List.of(), a.unexpected());
+                assertEquals(684 + 3, a.ignored().size(), "EMA copy, its bookkeeping and the schedule buffer");
+                SingleFile.Accounting b = f.unaccounted(ema, f.vae(), f.textEncoder(2));
+                assertEquals(List.of(), b.unexpected());
+                assertEquals(2 + 1, b.ignored().size(), "the non-EMA weights were enumerated, not ignored");
+            }
+        }
+    }
+
     /** Same keys as the folder's weights (position_ids aside), same shapes, same bytes (after {@code round}). */
     static void assertViewEquals(StateDict view, Path folder, DataType round) {
         try (StateDict want = StateDicts.open(folder); NDManager m = NDManager.newBaseManager()) {

@@ -50,6 +50,7 @@ final class BenchmarkCommand implements Callable<Integer> {
             "ops", OpsBenchmark::main,
             "unet", UNetBenchmark::main,
             "safetensors-load", SafetensorsLoadBenchmark::main,
+            "single-file-load", dev.bkd.examples.bench.SingleFileLoadBenchmark::main,
             "distill", DistillBenchmark::main);
 
     @Spec
@@ -105,8 +106,14 @@ final class BenchmarkCommand implements Callable<Integer> {
     @Mixin
     VerboseMixin verbose;
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() throws Exception {
+        if (model != null) {
+            model = checkpoint.folder(model, spec.commandLine().getErr());
+        }
         if (ops || suite != null) {
             return runSuite(ops ? "ops" : suite);
         }

@@ -56,9 +56,12 @@ public final class BkdCli implements Runnable {
         CommandLine cli = new CommandLine(root);
         cli.setOut(out);
         cli.setErr(err);
-        if (workDir != null) {
-            cli.registerConverter(Path.class, s -> workDir.resolve(s));
-        }
+        cli.registerConverter(Path.class, s -> {
+            if (s.isBlank()) { // Path.of("") is the working folder: an empty option would silently name it
+                throw new CommandLine.TypeConversionException("is empty; name a file or folder");
+            }
+            return workDir == null ? Path.of(s) : workDir.resolve(s);
+        });
         cli.setExecutionExceptionHandler(BkdCli::handleError);
         cli.getSubcommands().get("prune").getCommandSpec().usageMessage().footer(PruneCommand.variantsHelp());
         cli.setParameterExceptionHandler(BkdCli::handleBadArguments);

@@ -72,9 +72,13 @@ final class CacheCommand implements Runnable {
         @Option(names = "--verbose", description = "Print stack traces on errors.")
         boolean verbose;
 
+        @picocli.CommandLine.Mixin
+        CheckpointMixin checkpoint;
+
         @Override
         public Integer call() {
             PrintWriter w = spec.commandLine().getOut();
+            model = checkpoint.folder(model, spec.commandLine().getErr());
             CacheSlice slice = shards == null ? null : CacheSlice.parse(shards);
             int res = resolution != null ? resolution : FinetuneCommand.defaultResolution(model);
             DataOptions d = new DataOptions(data.data, data.dataset(), res, data.centerCrop(), data.randomFlip, out);

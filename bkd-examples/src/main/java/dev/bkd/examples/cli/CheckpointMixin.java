@@ -37,9 +37,12 @@ final class CheckpointMixin {
                 + " cache.")
     Path config;
 
+    /** The prediction types of SD UNets (picocli rejects anything else as a bad argument). */
+    enum PredictionType { epsilon, v_prediction }
+
     @Option(names = "--prediction-type", paramLabel = "TYPE",
             description = "For a single-file model: epsilon or v_prediction, overriding the scheduler config's.")
-    String predictionType;
+    PredictionType predictionType;
 
     @Option(names = "--ema-weights",
             description = "For a single-file model: read the UNet's EMA copy (model_ema.*) instead of the non-EMA"
@@ -52,7 +55,7 @@ final class CheckpointMixin {
     Path vae;
 
     SingleFileOptions singleFile() {
-        return new SingleFileOptions(config, predictionType, emaWeights);
+        return new SingleFileOptions(config, predictionType == null ? null : predictionType.name(), emaWeights);
     }
 
     /** {@code options} with the single-file options and the VAE override. */

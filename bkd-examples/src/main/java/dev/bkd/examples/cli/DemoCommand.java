@@ -81,9 +81,15 @@ final class DemoCommand implements Callable<Integer> {
 
     private PrintWriter w;
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
+        if (teacher != null) {
+            teacher = checkpoint.folder(teacher, spec.commandLine().getErr());
+        }
         w = spec.commandLine().getOut();
         if (quick) {
             steps = Math.min(steps, 3);

@@ -41,9 +41,13 @@ final class DemoScoreCommand implements Callable<Integer> {
     @Mixin
     VerboseMixin verbose;
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
+        model = checkpoint.folder(model, spec.commandLine().getErr());
         List<Scene> prompts = Scenes.promptSet(32);
         List<Long> seedList = LongStream.range(0, seeds).boxed().toList();
         DemoEval.Result r = DemoEval.run(model, prompts, seedList, sampleSteps, guidance, "model", w);

@@ -112,12 +112,18 @@ final class DistillCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     CheckpointMixin checkpoint;
 
+    @picocli.CommandLine.Mixin
+    EvalMixin evaluation;
+
     @Override
     public Integer call() {
         teacher = checkpoint.folder(teacher, spec.commandLine().getErr());
         DistillOptions options = options();
         TrainResult r;
-        try (Distiller d = Distiller.prepare(options)) {
+        try (Distiller d = Distiller.prepare(options);
+             ai.djl.ndarray.NDManager evalManager = ai.djl.ndarray.NDManager.newBaseManager();
+             var ev = evaluation.attach(d.loop(), teacher, d.objective().student(), options.train().seed(),
+                     options.device(), evalManager)) {
             r = d.run();
         }
         PrintWriter w = spec.commandLine().getOut();

@@ -111,10 +111,14 @@ final class EvalCommand implements Callable<Integer> {
     /** One picture set to score. */
     private record Subject(String label, String source, List<Path> files, List<String> captions, double latency) {}
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() throws IOException {
         checkArguments();
         PrintWriter log = spec.commandLine().getErr();
+        models.replaceAll(m -> checkpoint.folder(m, log));
         Files.createDirectories(out);
         List<Subject> subjects = images != null ? List.of(folderSubject(images)) : generate(log);
         List<String> notes = new ArrayList<>();

@@ -54,6 +54,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     CheckpointMixin checkpoint;
 
+    @picocli.CommandLine.Mixin
+    EvalMixin evaluation;
+
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
@@ -62,7 +65,10 @@ final class FinetuneCommand implements Callable<Integer> {
                 training.config(validation.any()), null, out, snrGamma, proportionEmptyPrompts,
                 validation.prompts, validation.steps);
         TrainResult r;
-        try (Finetuner f = Finetuner.prepare(o)) {
+        try (Finetuner f = Finetuner.prepare(o);
+             ai.djl.ndarray.NDManager evalManager = ai.djl.ndarray.NDManager.newBaseManager();
+             var ev = evaluation.attach(f.loop(), model, f.objective().unet(), o.train().seed(),
+                     ai.djl.Device.cpu(), evalManager)) {
             r = f.run();
         }
         Trained.report(w, r, out);

@@ -34,6 +34,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.LongStream;
 import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -90,7 +92,9 @@ final class GenerateCommand implements Callable<Integer> {
             description = "pndm, ddim, ddpm, euler, euler-a, dpm++2m or lms (default: the model's own).")
     String scheduler;
 
-    @Option(names = "--seed", description = "Random seed (default: a random one, recorded in the PNG).")
+    @Option(names = "--seed", converter = SeedConverter.class,
+            description = "Random seed, 0 to 2^64-1; image i of --num-images gets seed + i; -1 or none: a random one,"
+                    + " recorded in the PNG.")
     Long seed;
 
     @Option(names = "--prompt-syntax", paramLabel = "a1111|plain", defaultValue = "a1111",
@@ -211,6 +215,7 @@ final class GenerateCommand implements Callable<Integer> {
                     }
                     adapters.add(report.adapter() + " = --lora " + l.file() + ":" + l.scale());
                 }
+                warnTruncation(pipe, err);
                 GenerationResult result;
                 try {
                     result = generate(pipe, initial, err);
@@ -243,6 +248,11 @@ final class GenerateCommand implements Callable<Integer> {
         GenerationRequest.Builder b = GenerationRequest.builder(prompt).negativePrompt(negativePrompt).steps(steps)
                 .guidanceScale(guidance).seed(seed).width(w).height(h).imagesPerPrompt(n == null ? 1 : n)
                 .latents(initial).progress(new ProgressBar(err, System::nanoTime)).clipSkip(clipSkip);
+        if (initial == null && n != null && n > 1) {
+            // as A1111: image i gets seed + i and its own generator, so the seed in each PNG reproduces that image
+            long base = seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 32);
+            b.seed((Long) null).seeds(LongStream.range(base, base + n).boxed().toList());
+        }
         if (initImage != null) {
             b.initImage(initPixels).mask(maskPixels).resizeMode(ResizeMode.parse(resizeMode))
                     .legacyInpainting(legacyInpaint);
@@ -270,6 +280,24 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
+    // ---- plain prompt syntax: diffusers cuts prompts at the text encoder's length; say so, as diffusers logs it
+
+    private void warnTruncation(DiffusionPipeline pipe, PrintWriter err) {
+        if (PromptSyntax.parse(promptSyntax) != PromptSyntax.PLAIN) {
+            return; // a1111 syntax chunks long prompts, nothing is dropped
+        }
+        int room = pipe.tokenizer().modelMaxLength() - 2; // BOS and EOS take two places
+        for (String[] p : new String[][] {{"--prompt", prompt}, {"--negative-prompt", negativePrompt}}) {
+            List<String> tokens = pipe.tokenizer().tokens(p[1]);
+            if (tokens.size() > room) {
+                String dropped = String.join("", tokens.subList(room, tokens.size())).replace("</w>", " ").strip();
+                err.println("warning: " + p[0] + " has " + tokens.size() + " tokens; with --prompt-syntax plain the"
+                        + " text encoder sees only the first " + room + ", dropping: \"" + dropped + "\" (use"
+                        + " --prompt-syntax a1111 for long prompts)");
+            }
+        }
+    }
+
     /** What can be checked before loading anything fails fast with exit code 2. */
     private void checkArguments() {
         for (Object[] size : new Object[][] {{"--width", width}, {"--height", height}}) {
@@ -281,6 +309,9 @@ final class GenerateCommand implements Callable<Integer> {
             } catch (SizeLimits.SizeLimitException e) {
                 throw bad(e.getMessage());
             }
+        }
+        if (model.isBlank()) {
+            throw bad("--model is empty: name a pipeline folder or a hub id such as runwayml/stable-diffusion-v1-5");
         }
         if (steps < 1) {
             throw bad("--steps " + steps + " must be at least 1");
@@ -379,6 +410,10 @@ final class GenerateCommand implements Callable<Integer> {
         if (l.getShape().dimension() != 4) {
             throw bad("--latents " + latents + ": `latents` has shape " + l.getShape()
                     + "; expected (N, 4, height/8, width/8)");
+        }
+        if (l.getShape().get(0) == 0) { // else the empty batch surfaces as a --num-images error
+            throw bad("--latents " + latents + ": `latents` has shape " + l.getShape()
+                    + ", a batch of 0 images; expected (N >= 1, 4, height/8, width/8)");
         }
         DataType t = l.getDataType();
         if (t != DataType.FLOAT32 && t != DataType.FLOAT16 && t != DataType.FLOAT64) {

@@ -1,11 +1,16 @@
 package dev.bkd.examples.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.ConfigReader;
 import dev.bkd.core.config.UNet2DConditionConfig;
+import dev.bkd.core.unet.UNet2DConditionModel;
+import dev.bkd.core.weights.LoadReport;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.StateDicts;
+import dev.bkd.core.weights.WeightFiles;
+import dev.bkd.core.weights.Weights;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,6 +88,7 @@ final class InspectCommand implements Callable<Integer> {
             out.println("  config: " + summary(c));
             if (UNet2DConditionConfig.CLASS_NAME.equals(c.getString("_class_name", null))) {
                 UNetTable.print(out, UNet2DConditionConfig.read(config));
+                checkAgainstConfig(out, dir, new UNet2DConditionModel(UNet2DConditionConfig.read(config)));
             }
         } else if (Files.isRegularFile(dir.resolve("scheduler_config.json"))) {
             out.println("  config: " + summary(ConfigReader.read(dir.resolve("scheduler_config.json"))));
@@ -93,6 +99,23 @@ final class InspectCommand implements Callable<Integer> {
             return 0;
         }
         return weights(out, dir, listTensors);
+    }
+
+    /** Flags weights whose keys or shapes disagree with config.json (loading would fail, or half the model random). */
+    private static void checkAgainstConfig(PrintWriter out, Path dir, dev.bkd.core.nn.Module skeleton) {
+        Path file;
+        try {
+            file = WeightFiles.resolve(dir, null);
+        } catch (BkdException e) {
+            return; // reported where the weights are listed
+        }
+        try (StateDict sd = StateDicts.open(file)) {
+            LoadReport r = Weights.compare(skeleton, sd, Weights.LoadOptions.strictFp32());
+            if (!r.clean()) {
+                out.println("  WARNING: " + dir.relativize(file) + " disagrees with config.json (loading it fails):");
+                out.println(r.describe().replaceAll("(?m)^", "  "));
+            }
+        }
     }
 
     private long weights(PrintWriter out, Path fileOrDir, boolean listTensors) {

@@ -69,6 +69,9 @@ final class LoraCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     CheckpointMixin checkpoint;
 
+    @picocli.CommandLine.Mixin
+    EvalMixin evaluation;
+
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
@@ -77,7 +80,10 @@ final class LoraCommand implements Callable<Integer> {
                 training.config(validation.any()), null, out, rank, alpha == null ? rank : alpha, targets,
                 snrGamma, validation.prompts, validation.steps, trainTextEncoder, textEncoderTargets);
         TrainResult r;
-        try (LoraTrainer t = LoraTrainer.prepare(o)) {
+        try (LoraTrainer t = LoraTrainer.prepare(o);
+             ai.djl.ndarray.NDManager evalManager = ai.djl.ndarray.NDManager.newBaseManager();
+             var ev = evaluation.attach(t.loop(), model, t.objective().unet(), o.train().seed(),
+                     ai.djl.Device.cpu(), evalManager)) {
             r = t.run();
         }
         Path file = LoraTrainer.weightsFile(out).toAbsolutePath().normalize();

@@ -91,7 +91,8 @@ final class ServeCommand implements Callable<Integer> {
         options.checkExposure();
         PrintWriter out = spec.commandLine().getOut();
         Path folder = cli.resolve(model);
-        String source = Files.exists(folder) ? folder.toString() : model; // a folder or a checkpoint; else a hub id
+        // a folder or a single-file checkpoint; else a hub id
+        String source = Files.exists(folder) ? folder.toString() : model;
         PipelineOptions po = checkpoint.apply(PipelineOptions.defaults().withScheduler(scheduler)
                 .withDevice(device == DeviceName.gpu ? Device.gpu() : Device.cpu()));
         try (DiffusionPipeline pipe = DiffusionPipeline.fromPretrained(source, po);

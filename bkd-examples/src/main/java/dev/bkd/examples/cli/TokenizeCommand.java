@@ -38,8 +38,12 @@ final class TokenizeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PROMPT")
     String prompt;
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() {
+        model = checkpoint.folder(model, spec.commandLine().getErr());
         Path dir = Files.isDirectory(model.resolve("tokenizer")) ? model.resolve("tokenizer") : model;
         PrintWriter out = spec.commandLine().getOut();
         try (ClipTokenizer tok = ClipTokenizer.fromPretrained(dir)) {

@@ -45,9 +45,13 @@ final class TrainVaeCommand implements Callable<Integer> {
     @Mixin
     VerboseMixin verbose;
 
+    @picocli.CommandLine.Mixin
+    CheckpointMixin checkpoint;
+
     @Override
     public Integer call() {
         PrintWriter w = spec.commandLine().getOut();
+        model = checkpoint.folder(model, spec.commandLine().getErr());
         AutoencoderKLConfig v = AutoencoderKLConfig.read(model.resolve("vae").resolve("config.json"));
         VaeOptions o = new VaeOptions(model, data.forModel(v.sampleSize().get(0)), training.config(true), klWeight, out,
                 calibrationImages);

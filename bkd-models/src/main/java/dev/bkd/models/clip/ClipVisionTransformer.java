@@ -3,6 +3,7 @@ package dev.bkd.models.clip;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import dev.bkd.core.BkdException;
+import dev.bkd.core.modules.Scoped;
 import dev.bkd.core.config.ClipVisionConfig;
 import dev.bkd.core.nn.LayerNorm;
 import dev.bkd.core.nn.Module;
@@ -39,13 +40,16 @@ public final class ClipVisionTransformer extends Module {
                     + "; preprocess images with ClipImageProcessor first");
         }
         List<NDArray> hidden = new ArrayList<>();
-        NDArray h = preLayrnorm.forward(embeddings.forward(pixels));
+        // each layer's temporaries (attention scores, MLP activations) are freed as soon as it returns
+        NDArray h = Scoped.keep(() -> preLayrnorm.forward(embeddings.forward(pixels)));
         hidden.add(h);
         for (ClipEncoderLayer layer : encoder.layers()) {
-            h = layer.forward(h);
+            NDArray in = h;
+            h = Scoped.keep(() -> layer.forward(in));
             hidden.add(h);
         }
-        NDArray pooled = postLayernorm.forward(h.get(new NDIndex(":, 0, :")));
+        NDArray last = h;
+        NDArray pooled = Scoped.keep(() -> postLayernorm.forward(last.get(new NDIndex(":, 0, :"))));
         return new ClipVisionOutput(hidden, pooled);
     }
 }

@@ -8,6 +8,7 @@ import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.config.SchedulerConfig;
 import dev.bkd.core.lora.LoraLoadReport;
 import dev.bkd.core.random.NoiseSource;
+import dev.bkd.core.random.PerImageNoise;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.limits.SizeLimits;
 import dev.bkd.core.weights.Finite;
@@ -303,9 +304,9 @@ public final class DiffusionPipeline implements AutoCloseable {
         String schedName = req.scheduler() == null ? schedulerName : req.scheduler();
         try (NDManager call = manager.newSubManager();
                 Scheduler scheduler = Schedulers.create(schedName, schedulerConfig)) {
-            NoiseSource generator = req.rng().create(seed);
             Prompts prompts = Prompts.of(req);
             int batch = prompts.count() * req.imagesPerPrompt();
+            NoiseSource generator = noise(req, seed, batch);
             SizeLimits.requireMemory(SizeLimits.attentionBytes(height / f, width / f,
                     (long) batch * (req.doClassifierFreeGuidance() ? 2 : 1)), batch + " image(s) of " + width + "x" + height);
             NDArray context = textContext(req, prompts, call);
@@ -340,11 +341,24 @@ public final class DiffusionPipeline implements AutoCloseable {
             for (int i = 0; i < batch; i++) {
                 int p = i / req.imagesPerPrompt();
                 params.add(new GenerationParameters(prompts.prompt(p), prompts.negative(p), req.steps(), schedName,
-                        req.guidanceScale(), seed, width, height, modelName, req.promptSyntax().cliName(),
+                        req.guidanceScale(), req.seeds().isEmpty() ? seed : req.seeds().get(i), width, height,
+                        modelName, req.promptSyntax().cliName(),
                         req.clipSkip(), req.rng().infotext()));
             }
             return new GenerationResult(images, image, latentsOut, params);
         }
+    }
+
+    /** One generator for the batch, or one per image when the request lists seeds. */
+    private static NoiseSource noise(GenerationRequest req, long seed, int batch) {
+        if (req.seeds().isEmpty()) {
+            return req.rng().create(seed);
+        }
+        if (req.seeds().size() != batch) {
+            throw new GenerationRequestException("seeds", "has " + req.seeds().size() + " entries for " + batch
+                    + " images (prompts x images per prompt): give one seed per image");
+        }
+        return new PerImageNoise(req.seeds().stream().map(s -> req.rng().create(s)).toList());
     }
 
     /** latents / scaling_factor through the VAE, then (x / 2 + 0.5).clamp(0, 1) as (B, H, W, 3) floats. */

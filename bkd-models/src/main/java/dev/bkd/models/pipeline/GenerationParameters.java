@@ -38,7 +38,7 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
         line.put("Steps", Integer.toString(steps));
         line.put("Sampler", samplerLabel());
         line.put("CFG scale", Double.toString(guidanceScale));
-        line.put("Seed", Long.toString(seed));
+        line.put("Seed", Long.toUnsignedString(seed)); // torch seeds are uint64
         line.put("Size", width + "x" + height);
         if (model != null && !model.isEmpty()) {
             line.put("Model", model);

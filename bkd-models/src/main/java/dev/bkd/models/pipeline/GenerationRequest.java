@@ -34,6 +34,7 @@ public final class GenerationRequest {
     private final PromptSyntax promptSyntax;
     private final int clipSkip;
     private final Rng rng;
+    private final List<Long> seeds;
     private final ImageInput imageInput;
 
     private GenerationRequest(Builder b) {
@@ -57,6 +58,7 @@ public final class GenerationRequest {
         promptSyntax = b.promptSyntax;
         clipSkip = b.clipSkip;
         rng = b.rng;
+        seeds = List.copyOf(b.seeds);
     }
 
     /** How prompt text becomes conditioning; {@link PromptSyntax#PLAIN} (diffusers) unless set. */
@@ -72,6 +74,11 @@ public final class GenerationRequest {
     /** The generator the seed starts; {@link Rng#TORCH} (torch-identical noise) unless set. */
     public Rng rng() {
         return rng;
+    }
+
+    /** One seed per image (diffusers' list of generators); empty when {@link #seed()} seeds the whole batch. */
+    public List<Long> seeds() {
+        return seeds;
     }
 
     /** A request for {@code prompts} (one image each unless {@link Builder#imagesPerPrompt}). */
@@ -173,6 +180,7 @@ public final class GenerationRequest {
         private PromptSyntax promptSyntax = PromptSyntax.PLAIN;
         private int clipSkip = 1;
         private Rng rng = Rng.TORCH;
+        private List<Long> seeds = List.of();
         private BufferedImage initImage;
         private BufferedImage mask;
         private Double strength;
@@ -346,6 +354,16 @@ public final class GenerationRequest {
             return this;
         }
 
+        /**
+         * One seed per image, in batch order (prompt 0's images first): like diffusers'
+         * {@code generator=[torch.Generator("cpu").manual_seed(s) for s in seeds]}, image i is the one seed i alone
+         * gives. Instead of {@link #seed(long)}.
+         */
+        public Builder seeds(List<Long> s) {
+            seeds = s == null ? List.of() : new ArrayList<>(s);
+            return this;
+        }
+
         /** {@link Rng#TORCH} (default) or {@link Rng#BKD}. */
         public Builder rng(Rng r) {
             rng = r == null ? Rng.TORCH : r;
@@ -387,6 +405,12 @@ public final class GenerationRequest {
             checkSize("height", height);
             if (imagesPerPrompt < 1) {
                 throw new GenerationRequestException("imagesPerPrompt", "= " + imagesPerPrompt + ": must be at least 1");
+            }
+            if (!seeds.isEmpty() && seed != null) {
+                throw new GenerationRequestException("seeds", "and `seed` are both given: give one of them");
+            }
+            if (seeds.stream().anyMatch(java.util.Objects::isNull)) {
+                throw new GenerationRequestException("seeds", "has a null entry");
             }
             if (clipSkip < 1) {
                 throw new GenerationRequestException("clipSkip", "= " + clipSkip

@@ -49,7 +49,7 @@ public record GenerationResult(List<BufferedImage> images, FloatTensor image, Fl
         List<Path> written = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
             GenerationParameters p = parameters.get(i);
-            Path file = folder.resolve(String.format("%05d-%d.png", next + i, p.seed()));
+            Path file = folder.resolve(String.format("%05d-%s.png", next + i, Long.toUnsignedString(p.seed())));
             PngFiles.write(images.get(i), file, Map.of(GenerationParameters.PNG_KEY, p.toInfotext()));
             written.add(file);
         }

@@ -59,6 +59,10 @@ final class PipelineLoader {
         return load(snapshot, options, folderOrHubId);
     }
 
+    /** diffusers pipeline classes whose folders are SD 1.x/2.x components bkd loads (the same component set). */
+    private static final Set<String> KNOWN_PIPELINES = Set.of("StableDiffusionPipeline",
+            "StableDiffusionImg2ImgPipeline", "StableDiffusionInpaintPipeline", "StableDiffusionInpaintPipelineLegacy");
+
     /** See {@link DiffusionPipeline#fromSingleFile(Path, PipelineOptions, HubCache)}. */
     static DiffusionPipeline fromSingleFile(Path file, PipelineOptions options, HubCache cache) {
         NDManager manager = NDManager.newBaseManager(options.device());
@@ -122,6 +126,11 @@ final class PipelineLoader {
                     + DiffusionPipeline.MODEL_INDEX + (Files.isDirectory(folder) ? "" : " (the folder does not exist)"));
         }
         ModelIndex index = ModelIndex.read(file);
+        if (!KNOWN_PIPELINES.contains(index.className())) { // else another architecture loads as SD, silently
+            throw new ConfigException(file + ": `_class_name` \"" + index.className() + "\" is not a pipeline bkd"
+                    + " runs (known: " + String.join(", ", new java.util.TreeSet<>(KNOWN_PIPELINES)) + "); if this is"
+                    + " a Stable Diffusion 1.x/2.x pipeline under another name, set it to StableDiffusionPipeline");
+        }
         for (Map.Entry<String, Set<String>> req : REQUIRED.entrySet()) {
             ModelIndex.Component c = index.component(req.getKey()).orElseThrow(() -> new ConfigException(file
                     + ": component `" + req.getKey() + "` is missing or [null, null]; text-to-image needs it"));

@@ -174,6 +174,40 @@ public final class CheckpointManager {
         return new Checkpoint(dir, state, Set.copyOf(sets));
     }
 
+    /**
+     * {@link #load}, and when {@code dir} is broken (a crash or a full disk while it was written by a tool that
+     * does not write atomically, a disk error), the error names the newest older checkpoint that loads, so the
+     * user knows the run is not lost and how to continue.
+     */
+    public Checkpoint loadPointingToIntact(Path dir, Set<String> required) {
+        try {
+            return load(dir, required);
+        } catch (CheckpointException broken) {
+            long step = stepOf(dir);
+            List<Path> older = new ArrayList<>(list().stream().filter(p -> stepOf(p) < step).toList());
+            java.util.Collections.reverse(older);
+            for (Path p : older) {
+                if (loads(p, required)) {
+                    throw new CheckpointException(broken.getMessage() + "\nthe older " + p.getFileName()
+                            + " is intact: continue from it with --resume " + p.getFileName() + " (move "
+                            + dir.getFileName() + " out of " + outputDir + " first if you want --resume latest)",
+                            broken);
+                }
+            }
+            throw new CheckpointException(broken.getMessage() + "\nno older intact checkpoint in " + outputDir,
+                    broken);
+        }
+    }
+
+    private static boolean loads(Path dir, Set<String> required) {
+        try {
+            load(dir, required);
+            return true;
+        } catch (CheckpointException e) {
+            return false;
+        }
+    }
+
     private void prune() {
         if (keepLast <= 0) {
             return;

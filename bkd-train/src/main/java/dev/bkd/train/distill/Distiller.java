@@ -82,9 +82,9 @@ public final class Distiller implements AutoCloseable {
             ForwardProcess fwd = new ForwardProcess(SchedulerConfig.read(teacher.resolve("scheduler")
                     .resolve(SchedulerConfig.FILE_NAME)));
             LOG.info("distilling {} ({} parameters) into {} student ({} parameters); {}: λ {}; {} feature pairs {};"
-                    + " {} items, {} images per step, target {}", teacher, t.parameterCount(), variant,
+                    + " {} items, {}, target {}", teacher, t.parameterCount(), variant,
                     s.model().parameterCount(), spec.source(), spec.weights(), spec.pairs().size(),
-                    spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().effectiveBatch(),
+                    spec.pairs().stream().map(FeaturePair::key).toList(), data.size(), o.train().describeBatch(data.size()),
                     fwd.predictionType());
             TrainingLoop loop = new TrainingLoop(o.train(), objective, data, fwd, o.out(), root)
                     .setup(RunSetup.empty().with("teacher", teacher).with("student", o.student() != null

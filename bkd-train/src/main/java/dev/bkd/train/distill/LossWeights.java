@@ -8,6 +8,10 @@ public record LossWeights(double task, double out, double feat) {
         check("task", task);
         check("out", out);
         check("feat", feat);
+        if (task == 0 && out == 0 && feat == 0) {
+            throw new ConfigException("all three lambdas (--lambda-task, --lambda-out, --lambda-feat) are 0: the loss"
+                    + " would always be 0 and the student would not learn; give at least one a weight > 0");
+        }
     }
 
     private static void check(String name, double v) {

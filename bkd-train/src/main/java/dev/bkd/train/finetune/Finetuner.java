@@ -37,8 +37,8 @@ public final class Finetuner implements AutoCloseable {
             run.loop().validator(new ValidationSamples(o.model(), objective.unet(), o.validationPrompts(),
                     o.validationSteps(), o.train().seed(), o.device()));
         }
-        LOG.info("fine-tuning {} ({} UNet parameters) on {} items, {} images per step, target {}{}", o.model(),
-                objective.unet().parameterCount(), run.dataSize(), o.train().effectiveBatch(), run.predictionType(),
+        LOG.info("fine-tuning {} ({} UNet parameters) on {} items, {}, target {}{}", o.model(),
+                objective.unet().parameterCount(), run.dataSize(), o.train().describeBatch(run.dataSize()), run.predictionType(),
                 o.snrGamma() == null ? "" : ", min-SNR gamma " + o.snrGamma());
         return new Finetuner(run);
     }

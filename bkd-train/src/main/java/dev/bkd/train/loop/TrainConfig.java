@@ -55,6 +55,16 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         return batchSize * gradAccum;
     }
 
+    /**
+     * "16 images per step" for the start-up line; when the dataset has fewer items than that, it says so, since
+     * each step then repeats items (the line used to claim a batch the data cannot fill).
+     */
+    public String describeBatch(long items) {
+        String s = effectiveBatch() + " images per step";
+        return items < effectiveBatch() ? s + " (the data has only " + items + " item" + (items == 1 ? "" : "s")
+                + ", so each step repeats some; lower --batch/--grad-accum or add data)" : s;
+    }
+
     public static Builder builder() {
         return new Builder();
     }

@@ -63,6 +63,9 @@ public final class TrainingLoop {
     private final NDManager root;
     private Validator validator;
     private StepListener listener;
+    private Evaluator evaluator;
+    private int evalEvery;
+    private String keepBest;
     private ProgressBar progress;
     private RunSetup setup = RunSetup.empty();
 
@@ -80,6 +83,22 @@ public final class TrainingLoop {
     /** Called every {@link TrainConfig#validateEvery} steps (if not 0) and with the final weights at the end. */
     public TrainingLoop validator(Validator v) {
         this.validator = v;
+        return this;
+    }
+
+    /**
+     * Every {@code every} steps, logs the loss terms on one fixed batch ({@code val_<term>}, see
+     * {@link ValidationLoss}) and what {@code e} measures (may be null) into the metrics and the loss plot. With
+     * {@code keepBest} (one of those names), the weights with the best value so far are saved to {@code best/}
+     * (highest for a CLIP score, lowest otherwise), with {@code best.json} saying step and value.
+     */
+    public TrainingLoop evaluation(Evaluator e, int every, String keepBest) {
+        if (every <= 0) {
+            throw new IllegalArgumentException("--eval-every must be positive, got " + every);
+        }
+        this.evaluator = e;
+        this.evalEvery = every;
+        this.keepBest = keepBest;
         return this;
     }
 
@@ -126,7 +145,9 @@ public final class TrainingLoop {
             long saved = step;
             String stoppedBy = null;
             try (StopSignal stop = StopSignal.install();
-                 MetricsWriter metrics = MetricsWriter.open(out.resolve(METRICS), step > 0 ? step : -1)) {
+                 MetricsWriter metrics = MetricsWriter.open(out.resolve(METRICS), step > 0 ? step : -1);
+                 Evaluations evaluations = new Evaluations(evalEvery > 0, evaluator, keepBest, objective, data, forward,
+                         root, out)) {
                 while (step < cfg.steps() && !stop.requested()) {
                     StepMetrics m;
                     try {
@@ -137,6 +158,9 @@ public final class TrainingLoop {
                         throw e;
                     }
                     step++;
+                    if (evalEvery > 0 && step % evalEvery == 0) {
+                        m = evaluations.evaluate(step, m);
+                    }
                     metrics.write(m);                                                   // log
                     bar.update(step, m.losses(), m.imagesPerSecond());
                     if (listener != null && !listener.afterStep(m)) {
@@ -253,7 +277,7 @@ public final class TrainingLoop {
         if (ema != null) {
             required.add(EMA);
         }
-        Checkpoint c = CheckpointManager.load(dir, required);
+        Checkpoint c = ckpts.loadPointingToIntact(dir, required);
         String src = dir.toString();
         JsonNode kind = c.state().extra().get("objective");
         if (kind == null || !objective.name().equals(kind.asText())) {

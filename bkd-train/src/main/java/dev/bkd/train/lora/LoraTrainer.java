@@ -42,12 +42,12 @@ public final class LoraTrainer implements AutoCloseable {
                     o.validationSteps(), o.train().seed(), o.device(), run.scratch()));
         }
         LOG.info("LoRA rank {} alpha {} on {} UNet layers matching {}{} ({} trainable parameters, the {} of the UNet"
-                        + " frozen) on {} items, {} images per step, target {}{}", o.rank(), o.alpha(),
+                        + " frozen) on {} items, {}, target {}{}", o.rank(), o.alpha(),
                 objective.adapter().layers().size(), o.targets(), o.trainTextEncoder() ? " and "
                         + objective.adapters().get(LoraFiles.TEXT_ENCODER).layers().size()
                         + " text-encoder layers matching " + o.textEncoderTargets() : "",
                 objective.adapters().values().stream().mapToLong(LoraAdapter::parameterCount).sum(),
-                objective.unet().parameterCount(), run.dataSize(), o.train().effectiveBatch(), run.predictionType(),
+                objective.unet().parameterCount(), run.dataSize(), o.train().describeBatch(run.dataSize()), run.predictionType(),
                 o.snrGamma() == null ? "" : ", min-SNR gamma " + o.snrGamma());
         return new LoraTrainer(run);
     }

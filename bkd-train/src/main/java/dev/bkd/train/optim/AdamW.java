@@ -30,8 +30,10 @@ public final class AdamW implements AutoCloseable {
         public Config {
             checkBeta("beta1", beta1);
             checkBeta("beta2", beta2);
-            if (!(eps >= 0) || Double.isInfinite(eps)) {
-                throw new ConfigException("AdamW: eps must be >= 0, got " + eps);
+            if (!(eps > 0) || Double.isInfinite(eps)) {
+                // torch accepts 0, but then a weight whose gradient is exactly 0 computes 0 / (sqrt(0) + 0) = NaN
+                throw new ConfigException("AdamW: eps (--adam-epsilon) must be a finite number > 0, got " + eps
+                        + "; with 0 a weight whose gradient is 0 becomes NaN at step 2 (torch's default is 1e-8)");
             }
             if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
                 throw new ConfigException("AdamW: weight_decay must be >= 0, got " + weightDecay);

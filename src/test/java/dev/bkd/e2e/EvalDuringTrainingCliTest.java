@@ -1,0 +1,81 @@
+package dev.bkd.e2e;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bkd.core.testing.RefData;
+import dev.bkd.train.shapes.ShapesDataset;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code bkd distill --eval-every}: validation loss and CLIP score in the metrics, the best weights kept. */
+class EvalDuringTrainingCliTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static List<JsonNode> rows(Path metrics) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String l : Files.readAllLines(metrics)) {
+            if (!l.isBlank()) {
+                out.add(JSON.readTree(l));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void evaluationIsLoggedKeepsTheBestAndLeavesTrainingUnchanged(@TempDir Path tmp) throws Exception {
+        Path data = ShapesDataset.folder(tmp.resolve("data"), 6, 40, 5);
+        Path prompts = tmp.resolve("eval-prompts.txt");
+        Files.writeString(prompts, "a red circle on a blue background\na green square on a white background\n");
+        Path cache = tmp.resolve("cache");
+        Path plain = tmp.resolve("plain");
+        Path evald = tmp.resolve("evald");
+        Cli a = Cli.run(DistillCliTest.args(data, plain, cache, "--steps", "4"));
+        assertEquals(0, a.code(), a.err());
+        List<String> more = new ArrayList<>(List.of(DistillCliTest.args(data, evald, cache, "--steps", "4")));
+        more.addAll(List.of("--eval-every", "2", "--eval-prompts", prompts.toString(), "--eval-steps", "2",
+                "--clip", RefData.file("eval", "clip_tiny").toString(), "--keep-best", "clip_score"));
+        Cli b = Cli.run(more.toArray(String[]::new));
+        assertEquals(0, b.code(), b.err());
+
+        List<JsonNode> p = rows(plain.resolve("metrics.jsonl"));
+        List<JsonNode> e = rows(evald.resolve("metrics.jsonl"));
+        assertEquals(4, e.size());
+        double best = Double.NEGATIVE_INFINITY;
+        long bestStep = -1;
+        for (int i = 0; i < 4; i++) {
+            // the evaluation draws its batch and pictures without touching the run's data order or noise
+            assertEquals(p.get(i).get("loss").asDouble(), e.get(i).get("loss").asDouble(), 0.0, "step " + (i + 1));
+            boolean evalStep = (i + 1) % 2 == 0;
+            assertEquals(evalStep, e.get(i).has("clip_score"), "row " + e.get(i));
+            assertEquals(evalStep, e.get(i).has("val_loss"), "row " + e.get(i));
+            if (evalStep) {
+                double v = e.get(i).get("clip_score").asDouble();
+                assertTrue(Double.isFinite(v) && v >= 0, "clip score " + v);
+                assertTrue(Double.isFinite(e.get(i).get("val_loss").asDouble()));
+                if (v > best) {
+                    best = v;
+                    bestStep = i + 1;
+                }
+            }
+        }
+        assertNotEquals(e.get(1).get("val_loss").asDouble(), e.get(3).get("val_loss").asDouble(),
+                "the student changed between the evaluations");
+        JsonNode kept = JSON.readTree(evald.resolve("best/best.json").toFile());
+        assertEquals("clip_score", kept.get("metric").asText());
+        assertEquals(bestStep, kept.get("step").asLong());
+        assertEquals(best, kept.get("value").asDouble(), 1e-12);
+        assertTrue(Files.isRegularFile(evald.resolve("best/unet/diffusion_pytorch_model.safetensors")));
+        assertTrue(Files.isRegularFile(evald.resolve("loss.png")));
+
+        Cli bad = Cli.run(DistillCliTest.args(data, tmp.resolve("bad"), cache, "--steps", "2", "--eval-every", "1",
+                "--eval-prompts", prompts.toString()));
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("--clip"), bad.err());
+    }
+}
