@@ -41,6 +41,8 @@ class ImageCliTest {
         assertTrue(r.err().contains("6/6 ["), "int(10 x 0.6) = 6 steps run: " + r.err());
         int diff = Pixels.maxChannelDiff(Pixels.of(png), Pixels.of(Path.of(image("out_ddim_s0.6.png"))));
         assertTrue(diff <= 1, "max channel difference to diffusers' PNG: " + diff);
+        String infotext = dev.bkd.core.testing.PngText.read(png).get("parameters").text();
+        assertTrue(infotext.contains("Size: 64x64, Model: models, Denoising strength: 0.6"), infotext);
     }
 
     /** Inpainting with the 9-channel model and --seed 6211 gives diffusers' PNG; the model's 128 px default. */

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadmeCliTest {
     /** How the README names the tiny reference pipeline; replaced by the folder {@link RefData} finds. */
     private static final String REFERENCE = "../shared/reference/sd-tiny/models";
-    /** How the README names the single-file checkpoints reference set. */
-    private static final String CHECKPOINTS = "../shared/reference/checkpoints";
+    /** How the README names the other reference sets (checkpoints, img2img, ...): ../shared/reference/NAME. */
+    private static final String REFERENCE_SETS = "../shared/reference/";
 
     /** A README command not run here: matched on its text after {@code ./bkd } (variables expanded). */
     record Skip(Pattern command, String why) {}
@@ -232,8 +232,11 @@ class ReadmeCliTest {
         if (word.equals(REFERENCE) || word.startsWith(REFERENCE + "/")) {
             return RefData.models() + word.substring(REFERENCE.length());
         }
-        if (word.equals(CHECKPOINTS) || word.startsWith(CHECKPOINTS + "/")) {
-            return RefData.dataset("checkpoints") + word.substring(CHECKPOINTS.length());
+        if (word.startsWith(REFERENCE_SETS)) {
+            String rest = word.substring(REFERENCE_SETS.length());
+            int slash = rest.indexOf('/');
+            String set = slash < 0 ? rest : rest.substring(0, slash);
+            return RefData.dataset(set) + (slash < 0 ? "" : rest.substring(slash));
         }
         return word;
     }

@@ -35,18 +35,19 @@ class ImageConditioningReferenceTest {
     private static NDManager manager;
     private static Map<String, NDArray> ref;
     private static DiffusionPipeline pipe;
+    private static Img2ImgFixture fixture;
 
     @BeforeAll
     static void load() {
-        manager = NDManager.newBaseManager();
-        ref = RefData.load(RefData.file("img2img", "ref/img2img.safetensors"), manager);
-        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
+        fixture = Img2ImgFixture.open();
+        manager = fixture.manager();
+        ref = fixture.ref();
+        pipe = fixture.pipe();
     }
 
     @AfterAll
     static void free() {
-        pipe.close();
-        manager.close();
+        fixture.close();
     }
 
     static BufferedImage png(String name) {

@@ -33,23 +33,24 @@ class InpaintConditioningReferenceTest {
     private static NDManager manager;
     private static Map<String, NDArray> ref;
     private static DiffusionPipeline pipe;
+    private static Img2ImgFixture fixture;
     private static UNet2DConditionModel unet9;
 
     @BeforeAll
     static void load() {
-        manager = NDManager.newBaseManager();
-        ref = RefData.load(RefData.file("img2img", "ref/img2img.safetensors"), manager);
+        fixture = Img2ImgFixture.open();
+        manager = fixture.manager();
+        ref = fixture.ref();
         // the tiny pipeline's VAE and scheduler config are byte copies of models_inpaint's (README of the set)
-        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
+        pipe = fixture.pipe();
         unet9 = UNet2DConditionModel.fromPretrained(RefData.file("img2img", "models_inpaint/unet"), manager,
                 new UNet2DConditionModel.Options(manager.getDevice(), DataType.FLOAT32, null));
     }
 
     @AfterAll
     static void free() {
-        pipe.close();
         unet9.close();
-        manager.close();
+        fixture.close();
     }
 
     /** The whole call through the inpainting pipeline folder: image_np to 1e-4, PNG pixels to +-1. */

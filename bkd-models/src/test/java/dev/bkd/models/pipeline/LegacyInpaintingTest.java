@@ -28,18 +28,19 @@ class LegacyInpaintingTest {
     private static NDManager manager;
     private static Map<String, NDArray> ref;
     private static DiffusionPipeline pipe;
+    private static Img2ImgFixture fixture;
 
     @BeforeAll
     static void load() {
-        manager = NDManager.newBaseManager();
-        ref = RefData.load(RefData.file("img2img", "ref/img2img.safetensors"), manager);
-        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
+        fixture = Img2ImgFixture.open();
+        manager = fixture.manager();
+        ref = fixture.ref();
+        pipe = fixture.pipe();
     }
 
     @AfterAll
     static void free() {
-        pipe.close();
-        manager.close();
+        fixture.close();
     }
 
     private static GenerationRequest.Builder request() {
@@ -94,6 +95,23 @@ class LegacyInpaintingTest {
                 double repainted = want.sub(steps.get(i)).abs().max().getDouble();
                 assertTrue(repainted > 1e-2, "step " + i + ": the masked region was repainted");
             }
+        }
+    }
+
+    /** Two images per prompt: one init image and mask serve the batch, each image gets its own added noise. */
+    @Test
+    void batchesShareTheImageAndDrawTheirOwnNoise() {
+        for (boolean inpaint : new boolean[] {false, true}) {
+            GenerationRequest.Builder b = GenerationRequest.builder("a red door").steps(4).seed(9).imagesPerPrompt(2)
+                    .initImage(png("inpaint_image.png")).outputs(OutputType.ARRAY);
+            if (inpaint) {
+                b.mask(png("inpaint_mask.png")).legacyInpainting(true).strength(0.75).size(64, 64);
+            }
+            GenerationResult r = pipe.generate(b.build());
+            NDArray img = r.image().toNDArray(manager);
+            assertEquals(new ai.djl.ndarray.types.Shape(2, 64, 64, 3), img.getShape());
+            double apart = img.get(0).sub(img.get(1)).abs().max().getFloat();
+            assertTrue(apart > 1e-3, (inpaint ? "inpainting" : "img2img") + ": the two images are the same");
         }
     }
 
