@@ -63,7 +63,7 @@ final class EvalMixin {
             }
             return null;
         }
-        HeldOutImages heldOut = heldOut(unet, base, dataset, resolution, manager);
+        HeldOutImages heldOut = heldOut(unet, base, dataset, resolution);
         if ((prompts == null) != (clip == null)) {
             throw new ConfigException("the CLIP score needs both --eval-prompts FILE and --clip DIR");
         }
@@ -80,8 +80,7 @@ final class EvalMixin {
      * those terms are named fixed_train_*, a warning says so, and --keep-best on a val_* term is refused rather
      * than silently selecting on training data.
      */
-    private HeldOutImages heldOut(UNet2DConditionModel unet, Path base, DatasetOptions dataset, int resolution,
-            NDManager manager) {
+    private HeldOutImages heldOut(UNet2DConditionModel unet, Path base, DatasetOptions dataset, int resolution) {
         if (data == null) {
             if (keepBest != null && keepBest.startsWith("val_")) {
                 throw new ConfigException("--keep-best " + keepBest + " needs held-out images: add --eval-data DIR"
@@ -99,6 +98,6 @@ final class EvalMixin {
                     + " (in_channels " + unet.config().inChannels() + ", e.g. inpainting) that the held-out loss"
                     + " does not make; drop --eval-data");
         }
-        return HeldOutImages.open(data, dataset, resolution, batch, base, manager);
+        return HeldOutImages.open(data, dataset, resolution, batch, base);
     }
 }

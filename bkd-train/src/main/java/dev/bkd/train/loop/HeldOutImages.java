@@ -24,14 +24,12 @@ public final class HeldOutImages implements BatchSource {
     private final CaptionedDataset dataset;
     private final ImageTransform transform;
     private final int count;
-    private final NDManager parent;
 
-    private HeldOutImages(Path pipeline, CaptionedDataset dataset, int resolution, int count, NDManager parent) {
+    private HeldOutImages(Path pipeline, CaptionedDataset dataset, int resolution, int count) {
         this.pipeline = pipeline;
         this.dataset = dataset;
         this.transform = new ImageTransform(resolution, true, false);
         this.count = Math.min(count, dataset.size());
-        this.parent = parent;
     }
 
     /**
@@ -40,8 +38,7 @@ public final class HeldOutImages implements BatchSource {
      *
      * @throws DatasetException naming {@code --eval-data} and the folder
      */
-    public static HeldOutImages open(Path folder, DatasetOptions options, int resolution, int count, Path pipeline,
-                                     NDManager parent) {
+    public static HeldOutImages open(Path folder, DatasetOptions options, int resolution, int count, Path pipeline) {
         if (count <= 0) {
             throw new IllegalArgumentException("--eval-batch must be positive, got " + count);
         }
@@ -51,13 +48,16 @@ public final class HeldOutImages implements BatchSource {
         } catch (DatasetException e) {
             throw new DatasetException("--eval-data " + e.getMessage(), e);
         }
-        return new HeldOutImages(pipeline, d, resolution, count, parent);
+        return new HeldOutImages(pipeline, d, resolution, count);
     }
 
-    /** The one held-out batch: {@link #size()} images, posterior samples and any draws from {@code rng}. */
+    /**
+     * The one held-out batch: {@link #size()} images, posterior samples drawn from {@code rng}. The encoders load
+     * under {@code manager} (the training device, where the loss runs) and are freed on return.
+     */
     @Override
     public CleanBatch next(NDManager manager, Generator rng) {
-        try (FrozenEncoders enc = FrozenEncoders.load(pipeline, parent, DataType.FLOAT32)) {
+        try (FrozenEncoders enc = FrozenEncoders.load(pipeline, manager, DataType.FLOAT32)) {
             return new ImageSource(dataset, transform, SEED, count, enc).next(manager, rng);
         }
     }
