@@ -127,8 +127,10 @@ final class GenerationQueue implements AutoCloseable {
             failure = e;
         } catch (RuntimeException | Error e) {
             // Errors too (a linkage error, out of memory): the client must get an answer, not wait for --timeout
-            LOG.error("generation failed", e);
-            failure = new ApiException(500, e.getClass().getSimpleName(), "generation failed: " + e.getMessage());
+            failure = ApiException.fromFailure(e);
+            if (failure.status() >= 500) {
+                LOG.error("generation failed", e);
+            }
             fatal = e instanceof Error err ? err : null;
         } finally {
             // before answering: a client that reads /progress right after its answer sees the worker idle
