@@ -47,7 +47,7 @@ final class EvalMixin {
 
     @Option(names = "--keep-best", paramLabel = "METRIC",
             description = "Save the weights with the best METRIC so far to best/ (clip_score: highest; val_loss or"
-                    + " another val_* term: lowest).")
+                    + " another val_* term, which need --eval-data, or a fixed_train_* term: lowest).")
     String keepBest;
 
     /**
