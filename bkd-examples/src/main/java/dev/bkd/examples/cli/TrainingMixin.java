@@ -88,12 +88,16 @@ final class TrainingMixin {
         return builder().validateEvery(every).build();
     }
 
+    @Option(names = "--gradient-checkpointing", description = "Recompute each UNet block in the backward instead of"
+            + " keeping its activations: much less memory for about one more forward of time; same gradients.")
+    boolean gradientCheckpointing;
+
     private TrainConfig.Builder builder() {
         return TrainConfig.builder().steps(steps).batchSize(batch).gradAccum(gradAccum).lr(lr)
                 .lrScheduler(lrScheduler).warmup(warmup).maxGradNorm(maxGradNorm)
                 .adam(new AdamW.Config(beta1, beta2, epsilon, weightDecay))
                 .ema(ema ? Ema.Config.defaults().withDecay(emaDecay) : null).seed(seed)
                 .checkpointEvery(checkpointEvery).keepLast(keep).resume(resume).logEvery(logEvery)
-                .allowChangedSetup(allowChangedSetup);
+                .allowChangedSetup(allowChangedSetup).gradientCheckpointing(gradientCheckpointing);
     }
 }

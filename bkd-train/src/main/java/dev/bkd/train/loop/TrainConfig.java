@@ -19,12 +19,15 @@ import dev.bkd.train.optim.LrSchedule;
  * @param resume         null, {@code latest}, a checkpoint folder name or a path
  * @param validateEvery  steps between validation samples (0: none)
  * @param logEvery       steps between progress lines when stderr is not a terminal
+ * @param gradientCheckpointing recompute each UNet block in the backward instead of keeping its activations
+ *                       (diffusers' {@code --gradient_checkpointing}): less memory, about one more forward of time
  * @param allowChangedSetup resume even when the run's setup (teacher, data, batch, lr, seed, ...) differs from the
  *                       checkpoint's, or the checkpoint lies outside the output folder; the differences are logged
  */
 public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, String lrScheduler, long warmup,
                           double maxGradNorm, AdamW.Config adam, Ema.Config ema, long seed, long checkpointEvery,
-                          int keepLast, String resume, long validateEvery, int logEvery, boolean allowChangedSetup) {
+                          int keepLast, String resume, long validateEvery, int logEvery, boolean allowChangedSetup,
+                          boolean gradientCheckpointing) {
     public TrainConfig {
         positive("steps", steps);
         positive("batch size", batchSize);
@@ -87,6 +90,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         b.validateEvery = validateEvery;
         b.logEvery = logEvery;
         b.allowChangedSetup = allowChangedSetup;
+        b.gradientCheckpointing = gradientCheckpointing;
         return b;
     }
 
@@ -106,6 +110,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         private int keepLast = 3;
         private String resume = null;
         private boolean allowChangedSetup;
+        private boolean gradientCheckpointing;
         private long validateEvery = 0;
         private int logEvery = 10;
 
@@ -189,9 +194,15 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
             return this;
         }
 
+        public Builder gradientCheckpointing(boolean v) {
+            gradientCheckpointing = v;
+            return this;
+        }
+
         public TrainConfig build() {
             return new TrainConfig(steps, batchSize, gradAccum, lr, lrScheduler, warmup, maxGradNorm, adam, ema, seed,
-                    checkpointEvery, keepLast, resume, validateEvery, logEvery, allowChangedSetup);
+                    checkpointEvery, keepLast, resume, validateEvery, logEvery, allowChangedSetup,
+                    gradientCheckpointing);
         }
     }
 }

@@ -135,6 +135,7 @@ public final class TrainingLoop {
     public TrainResult run() {
         CheckpointManager ckpts = new CheckpointManager(out, cfg.keepLast());
         Map<String, NDArray> params = objective.trainable();
+        objective.gradientCheckpointing(cfg.gradientCheckpointing());
         Generator rng = new Generator(cfg.seed());
         LrSchedule schedule = cfg.schedule();
         try (AdamW adamw = new AdamW(root, cfg.adam());
@@ -225,6 +226,7 @@ public final class TrainingLoop {
                             losses.merge(e.getKey(), v / k, Double::sum);
                         }
                         gc.backward(Scalars.div(l.total(), (float) k));                  // backward
+                        l.afterBackward().run(); // checkpointed UNet blocks: replay into the parameters
                     }
                     images += batch.size();
                 }
