@@ -68,6 +68,8 @@ public final class TrainingLoop {
     private String keepBest;
     private ProgressBar progress;
     private RunSetup setup = RunSetup.empty();
+    /** Fraction of the last step's time spent in {@link BatchSource#next} (waiting for decoded, encoded data). */
+    private double lastDataWait = Double.NaN;
 
     /** Arrays live under {@code root} (its device is the training device). */
     public TrainingLoop(TrainConfig cfg, Objective objective, BatchSource data, ForwardProcess forward, Path outputDir,
@@ -163,7 +165,7 @@ public final class TrainingLoop {
                         m = evaluations.evaluate(step, m);
                     }
                     metrics.write(m);                                                   // log
-                    bar.update(step, m.losses(), m.imagesPerSecond());
+                    bar.update(step, m.losses(), m.imagesPerSecond(), lastDataWait);
                     if (listener != null && !listener.afterStep(m)) {
                         stop.request("stopped by " + listener.getClass().getSimpleName());
                     }
@@ -214,10 +216,13 @@ public final class TrainingLoop {
         Map<String, Double> losses = new LinkedHashMap<>();
         int images = 0;
         int k = cfg.gradAccum();
+        long dataNanos = 0;
         try (NDManager s = root.newSubManager()) {
             for (int micro = 0; micro < k; micro++) {
                 try (NDManager mb = s.newSubManager()) {
+                    long d0 = System.nanoTime();
                     CleanBatch clean = data.next(mb, rng);                              // data
+                    dataNanos += System.nanoTime() - d0;
                     DiffusionBatch batch = forward.apply(clean, rng, mb);               // noise
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         LossTerms l = objective.loss(batch);                            // model(s) and loss
@@ -241,6 +246,7 @@ public final class TrainingLoop {
                 ema.step(params);
             }
             double secs = (System.nanoTime() - t0) / 1e9;
+            lastDataWait = dataNanos / 1e9 / secs;
             return new StepMetrics(step + 1, losses, lr, norm, images / secs);
         }
     }
