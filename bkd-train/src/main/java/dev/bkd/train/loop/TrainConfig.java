@@ -21,13 +21,16 @@ import dev.bkd.train.optim.LrSchedule;
  * @param logEvery       steps between progress lines when stderr is not a terminal
  * @param gradientCheckpointing recompute each UNet block in the backward instead of keeping its activations
  *                       (diffusers' {@code --gradient_checkpointing}): less memory, about one more forward of time
+ * @param mixedPrecision {@code no} or {@code fp16} (accelerate's meaning): fp16 adds dynamic loss scaling
+ *                       ({@link dev.bkd.train.optim.GradScaler}, its state in checkpoints); the frozen models' dtype
+ *                       is the trainer's choice
  * @param allowChangedSetup resume even when the run's setup (teacher, data, batch, lr, seed, ...) differs from the
  *                       checkpoint's, or the checkpoint lies outside the output folder; the differences are logged
  */
 public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, String lrScheduler, long warmup,
                           double maxGradNorm, AdamW.Config adam, Ema.Config ema, long seed, long checkpointEvery,
                           int keepLast, String resume, long validateEvery, int logEvery, boolean allowChangedSetup,
-                          boolean gradientCheckpointing) {
+                          boolean gradientCheckpointing, String mixedPrecision) {
     public TrainConfig {
         positive("steps", steps);
         positive("batch size", batchSize);
@@ -40,6 +43,11 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
             throw new ConfigException("checkpoint interval, keep count, validation interval and warmup must be >= 0");
         }
         LrSchedule.byName(lrScheduler, lr, warmup, steps); // validates name and rate
+        mixedPrecision = mixedPrecision == null ? "no" : mixedPrecision;
+        if (!mixedPrecision.equals("no") && !mixedPrecision.equals("fp16")) {
+            throw new ConfigException("--mixed-precision must be `no` or `fp16` (bf16 aborts libtorch's CPU kernels"
+                    + " through DJL), got `" + mixedPrecision + "`");
+        }
     }
 
     private static void positive(String what, long v) {
@@ -51,6 +59,11 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
     /** The learning-rate schedule over {@link #steps}. */
     public LrSchedule schedule() {
         return LrSchedule.byName(lrScheduler, lr, warmup, steps);
+    }
+
+    /** Whether the loop scales the loss (--mixed-precision fp16). */
+    public boolean fp16() {
+        return mixedPrecision.equals("fp16");
     }
 
     /** Images per optimizer step. */
@@ -91,6 +104,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         b.logEvery = logEvery;
         b.allowChangedSetup = allowChangedSetup;
         b.gradientCheckpointing = gradientCheckpointing;
+        b.mixedPrecision = mixedPrecision;
         return b;
     }
 
@@ -111,6 +125,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         private String resume = null;
         private boolean allowChangedSetup;
         private boolean gradientCheckpointing;
+        private String mixedPrecision = "no";
         private long validateEvery = 0;
         private int logEvery = 10;
 
@@ -199,10 +214,15 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
             return this;
         }
 
+        public Builder mixedPrecision(String v) {
+            mixedPrecision = v;
+            return this;
+        }
+
         public TrainConfig build() {
             return new TrainConfig(steps, batchSize, gradAccum, lr, lrScheduler, warmup, maxGradNorm, adam, ema, seed,
                     checkpointEvery, keepLast, resume, validateEvery, logEvery, allowChangedSetup,
-                    gradientCheckpointing);
+                    gradientCheckpointing, mixedPrecision);
         }
     }
 }

@@ -26,6 +26,7 @@ import dev.bkd.train.optim.AdamW;
 import dev.bkd.core.djl.Autograd;
 import dev.bkd.train.optim.Ema;
 import dev.bkd.train.optim.GradClip;
+import dev.bkd.train.optim.GradScaler;
 import dev.bkd.train.optim.LrSchedule;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -54,6 +55,8 @@ public final class TrainingLoop {
     public static final String OPTIMIZER = "optimizer";
     public static final String EMA = "ema";
     public static final String RNG = "noise";
+    /** trainer_state.json key of the loss scaler's state (--mixed-precision fp16). */
+    public static final String SCALER = "grad_scaler";
 
     private final TrainConfig cfg;
     private final Objective objective;
@@ -70,6 +73,7 @@ public final class TrainingLoop {
     private RunSetup setup = RunSetup.empty();
     /** Fraction of the last step's time spent in {@link BatchSource#next} (waiting for decoded, encoded data). */
     private double lastDataWait = Double.NaN;
+    private GradScaler scaler;
 
     /** Arrays live under {@code root} (its device is the training device). */
     public TrainingLoop(TrainConfig cfg, Objective objective, BatchSource data, ForwardProcess forward, Path outputDir,
@@ -138,6 +142,7 @@ public final class TrainingLoop {
         CheckpointManager ckpts = new CheckpointManager(out, cfg.keepLast());
         Map<String, NDArray> params = objective.trainable();
         objective.gradientCheckpointing(cfg.gradientCheckpointing());
+        scaler = cfg.fp16() ? new GradScaler(GradScaler.Config.defaults()) : null;
         Generator rng = new Generator(cfg.seed());
         LrSchedule schedule = cfg.schedule();
         try (AdamW adamw = new AdamW(root, cfg.adam());
@@ -230,17 +235,31 @@ public final class TrainingLoop {
                             double v = NonFiniteLossException.check(step + 1, e.getKey(), e.getValue().getFloat());
                             losses.merge(e.getKey(), v / k, Double::sum);
                         }
-                        gc.backward(Scalars.div(l.total(), (float) k));                  // backward
+                        gc.backward(scaler == null ? Scalars.div(l.total(), (float) k)     // backward
+                                : Scalars.mul(l.total(), scaler.scale() / k));
                         l.afterBackward().run(); // checkpointed UNet blocks: replay into the parameters
                     }
                     images += batch.size();
                 }
             }
             Map<String, NDArray> grads = Autograd.grads(params, s);                    // step
+            if (scaler != null && !scaler.unscale(grads.values())) {
+                // GradScaler: an overflowed step is skipped (no update, no EMA) and the scale halves
+                LOG.info("step {}: inf/NaN gradients at loss scale {}; update skipped, scale halved", step + 1,
+                        scaler.scale());
+                scaler.update(true);
+                Autograd.zeroGrads(params);
+                double secs = (System.nanoTime() - t0) / 1e9;
+                lastDataWait = dataNanos / 1e9 / secs;
+                return new StepMetrics(step + 1, losses, lr, Double.NaN, images / secs);
+            }
             double norm = cfg.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(grads.values(), cfg.maxGradNorm())
                     : GradClip.globalNorm(grads.values());
             NonFiniteLossException.check(step + 1, "grad_norm", norm);
             adamw.step(params, grads, lr);
+            if (scaler != null) {
+                scaler.update(false);
+            }
             Autograd.zeroGrads(params);
             if (ema != null) {
                 ema.step(params);
@@ -261,6 +280,9 @@ public final class TrainingLoop {
             TrainerState state = TrainerState.of(step, data.position()).withRng(RNG, rng)
                     .withExtra("objective", TextNode.valueOf(objective.name()))
                     .withExtra(RunSetup.KEY, fullSetup().toJson());
+            if (scaler != null) {
+                state = state.withExtra(SCALER, scaler.state());
+            }
             if (ema != null) {
                 sets.put(EMA, ema.shadow());
                 state = state.withExtra("ema_step", LongNode.valueOf(ema.optimizationStep()));
@@ -308,6 +330,9 @@ public final class TrainingLoop {
             }
         }
         c.state().restoreRng(RNG, rng, src);
+        if (scaler != null) {
+            scaler.restore(c.state().extra().get(SCALER), src);
+        }
         try {
             data.seek(c.state().data());
         } catch (IllegalArgumentException e) {
