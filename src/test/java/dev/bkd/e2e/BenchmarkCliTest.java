@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** bkd benchmark on the tiny reference teacher: structure and counts only, no timing assertions. */
+@org.junit.jupiter.api.Tag("slow") // minutes on 2 cores: left out of mvn -Pquick, always in CI
 class BenchmarkCliTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code bkd demo --quick} on the shipped teacher: every artefact is written, the report has its numbers, a rerun reuses. */
+@org.junit.jupiter.api.Tag("slow") // minutes on 2 cores: left out of mvn -Pquick, always in CI
 class DemoCliTest {
     @TempDir
     Path tmp;

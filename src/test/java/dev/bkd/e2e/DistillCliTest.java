@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code bkd distill} on the tiny reference teacher with a generated dataset. */
+@org.junit.jupiter.api.Tag("slow") // minutes on 2 cores: left out of mvn -Pquick, always in CI
 class DistillCliTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 

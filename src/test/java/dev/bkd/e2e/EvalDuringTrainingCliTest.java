@@ -73,6 +73,24 @@ class EvalDuringTrainingCliTest {
         assertTrue(Files.isRegularFile(evald.resolve("best/unet/diffusion_pytorch_model.safetensors")));
         assertTrue(Files.isRegularFile(evald.resolve("loss.png")));
 
+        // a run stopped at step 2 and resumed evaluates on the same batch: step 4 matches the uninterrupted run
+        Path resumed = tmp.resolve("resumed");
+        String[] evalArgs = {"--eval-every", "2", "--eval-prompts", prompts.toString(), "--eval-steps", "2", "--clip",
+            RefData.file("eval", "clip_tiny").toString(), "--keep-best", "val_loss"};
+        List<String> first = new ArrayList<>(List.of(DistillCliTest.args(data, resumed, cache, "--steps", "2")));
+        first.addAll(List.of(evalArgs));
+        assertEquals(0, Cli.run(first.toArray(String[]::new)).code());
+        List<String> second = new ArrayList<>(List.of(DistillCliTest.args(data, resumed, cache, "--steps", "4",
+                "--resume", "latest")));
+        second.addAll(List.of(evalArgs));
+        Cli c = Cli.run(second.toArray(String[]::new));
+        assertEquals(0, c.code(), c.err());
+        List<JsonNode> r = rows(resumed.resolve("metrics.jsonl"));
+        assertEquals(e.get(3).get("val_loss").asDouble(), r.get(r.size() - 1).get("val_loss").asDouble(), 1e-6);
+        JsonNode lowest = JSON.readTree(resumed.resolve("best/best.json").toFile());
+        assertEquals(Math.min(r.get(1).get("val_loss").asDouble(), r.get(r.size() - 1).get("val_loss").asDouble()),
+                lowest.get("value").asDouble(), 1e-12, "val_loss: lower is better, across the resume");
+
         Cli bad = Cli.run(DistillCliTest.args(data, tmp.resolve("bad"), cache, "--steps", "2", "--eval-every", "1",
                 "--eval-prompts", prompts.toString()));
         assertEquals(1, bad.code());

@@ -21,11 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
  * CLI, with the README's reference folder pointing at the test reference data. Each must exit 0 and leave what
  * {@link #EXPECT} says it leaves: the files under its {@code --out}, the lines it prints.
  */
+@org.junit.jupiter.api.Tag("slow") // minutes on 2 cores: left out of mvn -Pquick, always in CI
 class ReadmeCliTest {
     /** How the README names the tiny reference pipeline; replaced by the folder {@link RefData} finds. */
     private static final String REFERENCE = "../shared/reference/sd-tiny/models";
-    /** How the README names the single-file checkpoints reference set. */
-    private static final String CHECKPOINTS = "../shared/reference/checkpoints";
+    /** How the README names the other reference sets (checkpoints, img2img, ...): ../shared/reference/NAME. */
+    private static final String REFERENCE_SETS = "../shared/reference/";
 
     /** A README command not run here: matched on its text after {@code ./bkd } (variables expanded). */
     record Skip(Pattern command, String why) {}
@@ -40,8 +41,10 @@ class ReadmeCliTest {
                     "random SD1.5-size UNets: minutes and several GB of RAM on a CPU"),
             new Skip(Pattern.compile("^demo(?!-)(?!.*--quick)"), "the full demo distills for tens of minutes"),
             new Skip(Pattern.compile("runwayml/|stabilityai/|CompVis/"), "needs a downloaded model"),
+            new Skip(Pattern.compile("--device cuda"), "needs a GPU (DoctorCliTest checks the refusal on CPU)"),
             new Skip(Pattern.compile("openai/clip"), "needs the downloaded CLIP model (bkd eval; EvalCliTest runs it on tiny ones)"),
-            new Skip(Pattern.compile("(^|\\s)recipe/"), "the demo teacher's training recipe: about an hour on 2 cores"));
+            new Skip(Pattern.compile("(^|\\s)recipe/"), "the demo teacher's training recipe: about an hour on 2 cores"),
+            new Skip(Pattern.compile("^serve "), "serves until stopped (ServeCliTest starts, calls and stops it)"));
 
     /**
      * What a README command must leave behind: files (globs) under its {@code --out} folder and text its output
@@ -231,8 +234,11 @@ class ReadmeCliTest {
         if (word.equals(REFERENCE) || word.startsWith(REFERENCE + "/")) {
             return RefData.models() + word.substring(REFERENCE.length());
         }
-        if (word.equals(CHECKPOINTS) || word.startsWith(CHECKPOINTS + "/")) {
-            return RefData.dataset("checkpoints") + word.substring(CHECKPOINTS.length());
+        if (word.startsWith(REFERENCE_SETS)) {
+            String rest = word.substring(REFERENCE_SETS.length());
+            int slash = rest.indexOf('/');
+            String set = slash < 0 ? rest : rest.substring(0, slash);
+            return RefData.dataset(set) + (slash < 0 ? "" : rest.substring(slash));
         }
         return word;
     }

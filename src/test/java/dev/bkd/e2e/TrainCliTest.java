@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The demo teacher's recipe in miniature: demo-data -> init -> train-vae -> finetune, each output a loadable pipeline. */
+@org.junit.jupiter.api.Tag("slow") // minutes on 2 cores: left out of mvn -Pquick, always in CI
 class TrainCliTest {
     @TempDir
     Path tmp;

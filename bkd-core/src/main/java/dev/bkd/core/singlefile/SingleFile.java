@@ -71,6 +71,19 @@ public final class SingleFile implements AutoCloseable {
         return Optional.of(s[s.length - 1]);
     }
 
+    /**
+     * The input channels of the UNet's first conv ({@code input_blocks.0.0}): 4 for text-to-image, 9 for
+     * inpainting models; empty when the file has no such tensor.
+     */
+    public Optional<Long> unetInChannels() {
+        String key = "model.diffusion_model.input_blocks.0.0.weight";
+        if (!file.contains(key)) {
+            return Optional.empty();
+        }
+        long[] s = file.spec(key).shape().getShape();
+        return s.length == 4 ? Optional.of(s[1]) : Optional.empty();
+    }
+
     /** The UNet under diffusers keys; {@code ema} reads LDM's EMA copy (an error when the file has none). */
     public LdmComponentView unet(boolean ema) {
         if (!hasUnet()) {

@@ -1,6 +1,6 @@
 package dev.bkd.examples.cli;
 
-import dev.bkd.core.djl.Doctor;
+import dev.bkd.core.doctor.Doctor;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;

@@ -251,7 +251,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (initial == null && n != null && n > 1) {
             // as A1111: image i gets seed + i and its own generator, so the seed in each PNG reproduces that image
             long base = seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 32);
-            b.seed((Long) null).seeds(LongStream.range(base, base + n).boxed().toList());
+            b.seed((Long) null).seeds(LongStream.range(0, n).map(i -> base + i).boxed().toList());
         }
         if (initImage != null) {
             b.initImage(initPixels).mask(maskPixels).resizeMode(ResizeMode.parse(resizeMode))
@@ -260,13 +260,7 @@ final class GenerateCommand implements Callable<Integer> {
                 b.strength(strength);
             }
         }
-        try {
-            b.promptSyntax(PromptSyntax.parse(promptSyntax)).rng(Rng.parse(rng));
-        } catch (PromptException e) {
-            throw bad("--prompt-syntax: " + e.getMessage());
-        } catch (GenerationRequestException e) {
-            throw bad("--rng: " + e.getMessage());
-        }
+        b.promptSyntax(PromptSyntax.parse(promptSyntax)).rng(Rng.parse(rng)); // checked by checkArguments
         b.outputs(saveLatents == null ? new OutputType[] {OutputType.IMAGES}
                 : new OutputType[] {OutputType.IMAGES, OutputType.ARRAY, OutputType.LATENTS});
         try {
@@ -300,6 +294,16 @@ final class GenerateCommand implements Callable<Integer> {
 
     /** What can be checked before loading anything fails fast with exit code 2. */
     private void checkArguments() {
+        try {
+            PromptSyntax.parse(promptSyntax);
+        } catch (PromptException e) {
+            throw bad("--prompt-syntax: " + e.getMessage());
+        }
+        try {
+            Rng.parse(rng);
+        } catch (GenerationRequestException e) {
+            throw bad("--rng: " + e.getMessage());
+        }
         for (Object[] size : new Object[][] {{"--width", width}, {"--height", height}}) {
             Integer v = (Integer) size[1];
             try {

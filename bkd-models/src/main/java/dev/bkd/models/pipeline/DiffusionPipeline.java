@@ -342,8 +342,8 @@ public final class DiffusionPipeline implements AutoCloseable {
                 int p = i / req.imagesPerPrompt();
                 params.add(new GenerationParameters(prompts.prompt(p), prompts.negative(p), req.steps(), schedName,
                         req.guidanceScale(), req.seeds().isEmpty() ? seed : req.seeds().get(i), width, height,
-                        modelName, req.promptSyntax().cliName(),
-                        req.clipSkip(), req.rng().infotext()));
+                        modelName, req.promptSyntax().cliName(), req.clipSkip(), req.rng().infotext(),
+                        req.imageInput() == null ? null : req.imageInput().effectiveStrength()));
             }
             return new GenerationResult(images, image, latentsOut, params);
         }

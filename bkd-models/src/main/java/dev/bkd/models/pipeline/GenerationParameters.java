@@ -8,16 +8,26 @@ import java.util.Map;
 /**
  * What produced one image, as the "parameters" text AUTOMATIC1111's web UI writes into PNGs (and other SD tools
  * read back): the prompt, a {@code Negative prompt:} line when there is one, then
- * {@code Steps: 25, Sampler: Euler a, CFG scale: 7.5, Seed: 1, Size: 512x512, Model: ...}.
+ * {@code Steps: 25, Sampler: Euler a, CFG scale: 7.5, Seed: 1, Size: 512x512, Model: ...}; image-to-image and
+ * inpainting add {@code Denoising strength: 0.6} as A1111's img2img tab does ({@code denoisingStrength}, null for
+ * text-to-image).
  */
 public record GenerationParameters(String prompt, String negativePrompt, int steps, String scheduler,
         double guidanceScale, long seed, int width, int height, String model, String promptSyntax, int clipSkip,
-        String rng) {
+        String rng, Double denoisingStrength) {
+
+    /** Text-to-image (no denoising strength). */
+    public GenerationParameters(String prompt, String negativePrompt, int steps, String scheduler,
+            double guidanceScale, long seed, int width, int height, String model, String promptSyntax, int clipSkip,
+            String rng) {
+        this(prompt, negativePrompt, steps, scheduler, guidanceScale, seed, width, height, model, promptSyntax,
+                clipSkip, rng, null);
+    }
 
     /** Without the prompt syntax, CLIP skip and RNG (not written to the infotext). */
     public GenerationParameters(String prompt, String negativePrompt, int steps, String scheduler,
             double guidanceScale, long seed, int width, int height, String model) {
-        this(prompt, negativePrompt, steps, scheduler, guidanceScale, seed, width, height, model, null, 1, null);
+        this(prompt, negativePrompt, steps, scheduler, guidanceScale, seed, width, height, model, null, 1, null, null);
     }
 
     /** The PNG text key A1111 uses. */
@@ -42,6 +52,9 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
         line.put("Size", width + "x" + height);
         if (model != null && !model.isEmpty()) {
             line.put("Model", model);
+        }
+        if (denoisingStrength != null) {
+            line.put("Denoising strength", Double.toString(denoisingStrength));
         }
         // A1111 writes "Clip skip" only above 1 and "RNG" only when it is not its GPU default
         if (clipSkip > 1) {

@@ -155,7 +155,7 @@ public final class SingleFileImport {
         long cross = sf.crossAttentionDim().orElseThrow(() -> new SingleFileException(sf.path() + ": not a standard"
                 + " SD1.x/SD2.x UNet (no `" + "input_blocks.2.1` cross-attention); pass --config DIR with a diffusers"
                 + " folder that describes it"));
-        LdmModelType type = LdmModelType.infer(cross);
+        LdmModelType type = LdmModelType.infer(cross, sf.unetInChannels().orElse(4L));
         if (type.crossAttentionDim != cross) {
             throw new SingleFileException(sf.path() + ": UNet cross-attention width " + cross + " is not a standard"
                     + " SD1.x (768) or SD2.x (1024) size, so its architecture cannot be inferred; pass --config DIR"

@@ -116,9 +116,30 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
         return sample;
     }
 
+    /**
+     * diffusers' DPMSolverMultistepScheduler.add_noise: alpha_t x0 + sigma_t noise for the schedule's sigma (picked
+     * like Euler's, so image-to-image's begin index applies), which with Karras or exponential sigmas differs from
+     * the training forward process at the rounded timestep.
+     */
     @Override
     public NDArray addNoise(NDArray original, NDArray noise, NDArray timesteps) {
-        return schedule.addNoise(original, noise, timesteps);
+        float[] s = noiseSigmas(original, noise, timesteps);
+        float[] alpha = new float[s.length];
+        float[] sigma = new float[s.length];
+        for (int i = 0; i < s.length; i++) {
+            Level l = Level.of(s[i]);
+            alpha[i] = l.alpha();
+            sigma[i] = l.sigma();
+        }
+        NDArray a = perBatch(original, alpha);
+        NDArray b = perBatch(original, sigma);
+        NDArray x = original.mul(a);
+        NDArray n = noise.mul(b);
+        NDArray out = x.add(n);
+        for (NDArray tmp : new NDArray[] {a, b, x, n}) {
+            tmp.close();
+        }
+        return out;
     }
 
     /** A missing timestep means the last step, as in diffusers. */

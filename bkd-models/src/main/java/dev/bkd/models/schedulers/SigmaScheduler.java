@@ -154,6 +154,21 @@ abstract class SigmaScheduler extends AbstractScheduler {
     /** img2img noising in sigma space: x0 + sigma(t) * noise, for timesteps of the current schedule (shape (B)). */
     @Override
     public NDArray addNoise(NDArray original, NDArray noise, NDArray timesteps) {
+        float[] s = noiseSigmas(original, noise, timesteps);
+        NDArray sigma = perBatch(original, s);
+        NDArray scaled = noise.mul(sigma);
+        NDArray out = original.add(scaled);
+        scaled.close();
+        sigma.close();
+        return out;
+    }
+
+    /**
+     * The sigma add_noise uses for each batch item, as diffusers picks it: every timestep looked up in the schedule
+     * unless a begin index is set; then the current step (a blend inside the loop) or, before the first step, the
+     * begin index (img2img's noising at timesteps[0]).
+     */
+    protected final float[] noiseSigmas(NDArray original, NDArray noise, NDArray timesteps) {
         requireTimesteps();
         if (!original.getShape().equals(noise.getShape())) {
             throw new SchedulerException("addNoise: sample shape " + original.getShape() + " != noise shape "
@@ -164,21 +179,19 @@ abstract class SigmaScheduler extends AbstractScheduler {
             throw new SchedulerException("addNoise: timesteps must have one entry per batch element, found "
                     + timesteps.getShape());
         }
-        // diffusers: look every timestep up unless a begin index is set; then the current step (a blend
-        // inside the loop) or, before the first step, the begin index (img2img's noising at timesteps[0])
         float[] s = new float[t.length];
         for (int i = 0; i < t.length; i++) {
             int index = beginIndex == null ? indexForTimestep(t[i]) : stepIndex != null ? stepIndex : beginIndex;
             s[i] = sigmas[index];
         }
-        long[] dims = new long[original.getShape().dimension()];
+        return s;
+    }
+
+    /** {@code values} as a float32 (B, 1, 1, ...) array in {@code like}'s manager and on its device. */
+    protected static NDArray perBatch(NDArray like, float[] values) {
+        long[] dims = new long[like.getShape().dimension()];
         java.util.Arrays.fill(dims, 1);
-        dims[0] = t.length;
-        NDArray sigma = NoiseSchedule.onDeviceOf(original, s, new Shape(dims));
-        NDArray scaled = noise.mul(sigma);
-        NDArray out = original.add(scaled);
-        scaled.close();
-        sigma.close();
-        return out;
+        dims[0] = values.length;
+        return NoiseSchedule.onDeviceOf(like, values, new Shape(dims));
     }
 }

@@ -119,6 +119,22 @@ class FidReferenceTest {
     }
 
     @Test
+    void theSameWeightsAsATorchSaveFileGiveTheSameFeatures() throws Exception {
+        // pytorch-fid's .pth layout (a torch.save zip), read weights-only: nothing in the file runs
+        Path pth = dir.resolve("pt_inception-recipe.pth");
+        try (NDManager m = NDManager.newBaseManager()) {
+            dev.bkd.core.testing.TorchSaveFiles.write(pth, CounterRecipe.fidInception().tensors(m));
+        }
+        try (InceptionFeatures inc = InceptionFeatures.load(pth, manager, 4)) {
+            float[][] rows = inc.features(images);
+            double d = RefData.maxAbsDiff(manager.create(rows), ref.get("features"));
+            assertTrue(d <= 1e-4, "features from the .pth differ by " + d);
+        } finally {
+            Files.deleteIfExists(pth);
+        }
+    }
+
+    @Test
     void missingOrForeignWeightsFailNamingTheFile() throws Exception {
         var e = assertThrows(dev.bkd.core.BkdException.class,
                 () -> InceptionFeatures.load(dir.resolve("nope.safetensors"), manager, 2));

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.models.image.ImageProcessor;
 import dev.bkd.models.image.ResizeMode;
@@ -18,10 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -31,23 +27,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * 10 steps, CFG 7.5, injected VAE-sample and latent noise): preprocessing, the truncated timesteps, the init
  * latents after add_noise and the latents after every step, at strengths 0.6 and 0.3 with DDIM and Euler.
  */
-class ImageConditioningReferenceTest {
-    private static NDManager manager;
-    private static Map<String, NDArray> ref;
-    private static DiffusionPipeline pipe;
-
-    @BeforeAll
-    static void load() {
-        manager = NDManager.newBaseManager();
-        ref = RefData.load(RefData.file("img2img", "ref/img2img.safetensors"), manager);
-        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
-    }
-
-    @AfterAll
-    static void free() {
-        pipe.close();
-        manager.close();
-    }
+class ImageConditioningReferenceTest extends Img2ImgReferenceBase {
 
     static BufferedImage png(String name) {
         try {
@@ -135,6 +115,23 @@ class ImageConditioningReferenceTest {
         double err = RefData.maxAbsDiff(r.image().toNDArray(manager), ref.get("img2img." + ca + ".image_np"));
         assertTrue(err <= 1e-4, ca + " seeded: image_np max abs diff " + err);
         assertPixels(ref.get("img2img." + ca + ".image_u8"), r.images().get(0), ca + " seeded");
+    }
+
+    /**
+     * One seed per image (diffusers' list of generators): each image draws its own VAE sample and then its noise
+     * row, so two images seeded 6101 are both the reference image.
+     */
+    @org.junit.jupiter.api.Test
+    void perImageSeedsGiveEachImageItsOwnSample() {
+        GenerationResult r = pipe.generate(GenerationRequest.builder("a yellow sun over green hills, flat colours")
+                .negativePrompt("blurry, dark, noisy").steps(10).guidanceScale(7.5).scheduler("ddim")
+                .initImage(png("img2img_init.png")).strength(0.6).imagesPerPrompt(2)
+                .seeds(java.util.List.of(6101L, 6101L)).rng(Rng.TORCH).outputs(OutputType.ARRAY).build());
+        NDArray img = r.image().toNDArray(manager);
+        for (int i = 0; i < 2; i++) {
+            double err = RefData.maxAbsDiff(img.get(i).expandDims(0), ref.get("img2img.ddim_s0.6.image_np"));
+            assertTrue(err <= 1e-4, "image " + i + " of seeds [6101, 6101]: max abs diff " + err);
+        }
     }
 
     /** PNG pixels within +-1 of diffusers' uint8 image (H, W, 3). */

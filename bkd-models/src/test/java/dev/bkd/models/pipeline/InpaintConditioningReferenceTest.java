@@ -17,7 +17,6 @@ import dev.bkd.models.image.ResizeMode;
 import dev.bkd.models.schedulers.Scheduler;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,27 +28,19 @@ import org.junit.jupiter.params.provider.ValueSource;
  * (reference set img2img, models_inpaint: strength 1, 8 steps, CFG 7.5, injected noise): mask binarisation,
  * nearest mask latent, masked-image latents, the 9-channel UNet input and the latents after every step.
  */
-class InpaintConditioningReferenceTest {
-    private static NDManager manager;
-    private static Map<String, NDArray> ref;
-    private static DiffusionPipeline pipe;
+class InpaintConditioningReferenceTest extends Img2ImgReferenceBase {
     private static UNet2DConditionModel unet9;
 
+    /** The 9-channel UNet; the tiny pipeline's VAE and scheduler config are byte copies of models_inpaint's. */
     @BeforeAll
     static void load() {
-        manager = NDManager.newBaseManager();
-        ref = RefData.load(RefData.file("img2img", "ref/img2img.safetensors"), manager);
-        // the tiny pipeline's VAE and scheduler config are byte copies of models_inpaint's (README of the set)
-        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
         unet9 = UNet2DConditionModel.fromPretrained(RefData.file("img2img", "models_inpaint/unet"), manager,
                 new UNet2DConditionModel.Options(manager.getDevice(), DataType.FLOAT32, null));
     }
 
     @AfterAll
     static void free() {
-        pipe.close();
         unet9.close();
-        manager.close();
     }
 
     /** The whole call through the inpainting pipeline folder: image_np to 1e-4, PNG pixels to +-1. */
@@ -78,6 +69,16 @@ class InpaintConditioningReferenceTest {
                     .rng(Rng.TORCH).build());
             double seededErr = RefData.maxAbsDiff(seeded.image().toNDArray(manager), ref.get(p + "image_np"));
             assertTrue(seededErr <= 1e-4, scheduler + " seeded: image_np max abs diff " + seededErr);
+
+            // one seed per image: the latent rows come from each generator, the masked-image sample from the
+            // first only (diffusers encodes the single masked image with generator[0]), so both are the reference
+            GenerationResult perImage = inpaint.generate(b.seed((Long) null).seeds(java.util.List.of(6211L, 6211L))
+                    .imagesPerPrompt(2).build());
+            NDArray both = perImage.image().toNDArray(manager);
+            for (int i = 0; i < 2; i++) {
+                double e = RefData.maxAbsDiff(both.get(i).expandDims(0), ref.get(p + "image_np"));
+                assertTrue(e <= 1e-4, scheduler + " seeds [6211, 6211], image " + i + ": max abs diff " + e);
+            }
         }
     }
 

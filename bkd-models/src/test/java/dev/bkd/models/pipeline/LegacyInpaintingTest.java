@@ -9,13 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import dev.bkd.core.testing.RefData;
 import dev.bkd.models.schedulers.Scheduler;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,23 +20,7 @@ import org.junit.jupiter.api.Test;
  * checked against sqrt(acp) x0 + sqrt(1 - acp) n with acp from the scaled-linear betas computed here in double;
  * and the model-type checks.
  */
-class LegacyInpaintingTest {
-    private static NDManager manager;
-    private static Map<String, NDArray> ref;
-    private static DiffusionPipeline pipe;
-
-    @BeforeAll
-    static void load() {
-        manager = NDManager.newBaseManager();
-        ref = RefData.load(RefData.file("img2img", "ref/img2img.safetensors"), manager);
-        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
-    }
-
-    @AfterAll
-    static void free() {
-        pipe.close();
-        manager.close();
-    }
+class LegacyInpaintingTest extends Img2ImgReferenceBase {
 
     private static GenerationRequest.Builder request() {
         return GenerationRequest.builder()
@@ -51,18 +31,6 @@ class LegacyInpaintingTest {
                 .imageNoise(ref.get("inpaint.noise.vae_sample_masked"))
                 .latents(ref.get("inpaint.noise.latents"))
                 .maskedImageNoise(ref.get("inpaint.noise.vae_sample_masked"));
-    }
-
-    /** alphas_cumprod of the scaled-linear schedule (0.00085 .. 0.012, 1000 steps), in double. */
-    private static double alphaCumprod(int t) {
-        double a = Math.sqrt(0.00085);
-        double b = Math.sqrt(0.012);
-        double acp = 1;
-        for (int i = 0; i <= t; i++) {
-            double beta = a + (b - a) * i / 999.0;
-            acp *= 1 - beta * beta;
-        }
-        return acp;
     }
 
     @Test
@@ -87,13 +55,30 @@ class LegacyInpaintingTest {
                     .concat(pipe.encodePrompt(List.of(""), call), 0), null, call,
                     (i, latents) -> steps.add(latents.toType(DataType.FLOAT64, true)));
             for (int i = 0; i < ts.length - 1; i++) {
-                double acp = alphaCumprod((int) ts[i + 1]);
+                double acp = dev.bkd.models.schedulers.ScaledLinear.alphaCumprod((int) ts[i + 1]);
                 NDArray want = x0.mul(Math.sqrt(acp)).add(noise.mul(Math.sqrt(1 - acp))).mul(keep);
                 double err = want.sub(steps.get(i).mul(keep)).abs().max().getDouble();
                 assertTrue(err < 2e-5, "step " + i + ": kept latents differ from the noised image by " + err);
                 double repainted = want.sub(steps.get(i)).abs().max().getDouble();
                 assertTrue(repainted > 1e-2, "step " + i + ": the masked region was repainted");
             }
+        }
+    }
+
+    /** Two images per prompt: one init image and mask serve the batch, each image gets its own added noise. */
+    @Test
+    void batchesShareTheImageAndDrawTheirOwnNoise() {
+        for (boolean inpaint : new boolean[] {false, true}) {
+            GenerationRequest.Builder b = GenerationRequest.builder("a red door").steps(4).seed(9).imagesPerPrompt(2)
+                    .initImage(png("inpaint_image.png")).outputs(OutputType.ARRAY);
+            if (inpaint) {
+                b.mask(png("inpaint_mask.png")).legacyInpainting(true).strength(0.75).size(64, 64);
+            }
+            GenerationResult r = pipe.generate(b.build());
+            NDArray img = r.image().toNDArray(manager);
+            assertEquals(new ai.djl.ndarray.types.Shape(2, 64, 64, 3), img.getShape());
+            double apart = img.get(0).sub(img.get(1)).abs().max().getFloat();
+            assertTrue(apart > 1e-3, (inpaint ? "inpainting" : "img2img") + ": the two images are the same");
         }
     }
 

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * run in a child JVM whose heap is fixed and pre-touched, so RSS moves only with native (libtorch) memory and not
  * with the JVM filling a large young generation with the calls' Java garbage.
  */
+@org.junit.jupiter.api.Tag("slow") // minutes on 2 cores: left out of mvn -Pquick, always in CI
 class PipelineMemoryTest {
     /**
      * Bound on RSS growth over the 50 calls. Leaking each call's sub-manager (its latents, text embeddings and

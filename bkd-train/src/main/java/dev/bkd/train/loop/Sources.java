@@ -27,9 +27,9 @@ public final class Sources {
             return new ImageSource(dataset, transform(d), t.seed(), t.batchSize(), enc, conditioning);
         }
         if (conditioning != null) {
-            throw new ConfigException("--cache-dir " + d.cacheDir() + ": this model takes extra input channels"
+            throw new ConfigException("--cache-latents " + d.cacheDir() + ": this model takes extra input channels"
                     + " (an inpainting UNet: mask and masked-image latents) made from the images at every step, so"
-                    + " a latent cache cannot feed it; drop --cache-dir");
+                    + " a latent cache cannot feed it; drop --cache-latents");
         }
         CacheBuilder builder = cacheBuilder(dataset, d, t.seed(), t.batchSize(), enc);
         return new CachedSource(builder.build(d.cacheDir(), root), enc, t.seed(), t.batchSize());

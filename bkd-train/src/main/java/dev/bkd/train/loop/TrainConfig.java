@@ -1,9 +1,11 @@
 package dev.bkd.train.loop;
 
+import ai.djl.Device;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.train.optim.AdamW;
 import dev.bkd.train.optim.Ema;
 import dev.bkd.train.optim.LrSchedule;
+import java.util.List;
 
 /**
  * The loop's knobs. Defaults follow BK-SDM's recipe: AdamW (0.9, 0.999, wd 1e-2, eps 1e-8) at a constant 5e-5,
@@ -26,12 +28,15 @@ import dev.bkd.train.optim.LrSchedule;
  *                       is the trainer's choice
  * @param allowChangedSetup resume even when the run's setup (teacher, data, batch, lr, seed, ...) differs from the
  *                       checkpoint's, or the checkpoint lies outside the output folder; the differences are logged
+ * @param devices        data parallelism: one model replica per device, each running its share of a step's
+ *                       micro-batches ({@link DataParallel}); empty or one device: the trainer's device alone
  */
 public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, String lrScheduler, long warmup,
                           double maxGradNorm, AdamW.Config adam, Ema.Config ema, long seed, long checkpointEvery,
                           int keepLast, String resume, long validateEvery, int logEvery, boolean allowChangedSetup,
-                          boolean gradientCheckpointing, String mixedPrecision) {
+                          List<Device> devices, boolean gradientCheckpointing, String mixedPrecision) {
     public TrainConfig {
+        devices = devices == null ? List.of() : List.copyOf(devices);
         positive("steps", steps);
         positive("batch size", batchSize);
         positive("gradient accumulation", gradAccum);
@@ -66,9 +71,14 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         return mixedPrecision.equals("fp16");
     }
 
-    /** Images per optimizer step. */
+    /** Images per optimizer step: micro-batch x accumulation x replicas. */
     public int effectiveBatch() {
-        return batchSize * gradAccum;
+        return batchSize * gradAccum * replicas();
+    }
+
+    /** Model replicas (devices) a step's micro-batches are spread over; 1 without data parallelism. */
+    public int replicas() {
+        return Math.max(1, devices.size());
     }
 
     /**
@@ -102,6 +112,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         b.resume = resume;
         b.validateEvery = validateEvery;
         b.logEvery = logEvery;
+        b.devices = devices;
         b.allowChangedSetup = allowChangedSetup;
         b.gradientCheckpointing = gradientCheckpointing;
         b.mixedPrecision = mixedPrecision;
@@ -128,6 +139,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         private String mixedPrecision = "no";
         private long validateEvery = 0;
         private int logEvery = 10;
+        private List<Device> devices = List.of();
 
         public Builder steps(long v) {
             steps = v;
@@ -204,6 +216,11 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
             return this;
         }
 
+        public Builder devices(List<Device> v) {
+            devices = v;
+            return this;
+        }
+
         public Builder allowChangedSetup(boolean v) {
             allowChangedSetup = v;
             return this;
@@ -221,7 +238,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
 
         public TrainConfig build() {
             return new TrainConfig(steps, batchSize, gradAccum, lr, lrScheduler, warmup, maxGradNorm, adam, ema, seed,
-                    checkpointEvery, keepLast, resume, validateEvery, logEvery, allowChangedSetup,
+                    checkpointEvery, keepLast, resume, validateEvery, logEvery, allowChangedSetup, devices,
                     gradientCheckpointing, mixedPrecision);
         }
     }

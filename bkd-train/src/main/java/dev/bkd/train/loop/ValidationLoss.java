@@ -5,13 +5,15 @@ import ai.djl.ndarray.NDManager;
 import dev.bkd.core.djl.Autograd;
 import dev.bkd.core.modules.Scoped;
 import dev.bkd.core.random.Generator;
+import dev.bkd.train.data.DataPosition;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The objective's loss terms on one fixed batch, so values compare across steps: the images, captions, noise and
- * timesteps are drawn once (from the data source's current position with their own generator; the source is put
- * back where it was, so training sees the same batches as without evaluation) and reused at every evaluation.
+ * timesteps are drawn once (the data source's first batch, with their own generator, so a resumed run draws the
+ * same one; the source is put back where it was, so training sees the same batches as without evaluation) and
+ * reused at every evaluation.
  * They are not held out from training: the batch is one the run also trains on.
  */
 final class ValidationLoss implements AutoCloseable {
@@ -26,6 +28,7 @@ final class ValidationLoss implements AutoCloseable {
         var position = data.position();
         Generator g = new Generator(SEED);
         try {
+            data.seek(DataPosition.start());
             batch = forward.apply(data.next(manager, g), g, manager);
         } finally {
             data.seek(position);

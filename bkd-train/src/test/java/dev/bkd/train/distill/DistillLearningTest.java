@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * student can lower by predicting the noise) pulls the student away from it; with λ 1/1/1 the task loss halves
  * while the output-KD loss doubles. Only the KD terms measure distillation.
  */
+@org.junit.jupiter.api.Tag("slow") // minutes on 2 cores: left out of mvn -Pquick, always in CI
 class DistillLearningTest {
     static final int STEPS = 150;
 

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Fine-tuning the tiny reference pipeline (32 px images, 4x4 latents) on the shapes data. */
+@org.junit.jupiter.api.Tag("slow") // minutes on 2 cores: left out of mvn -Pquick, always in CI
 class FinetunerTest {
     @TempDir
     Path tmp;

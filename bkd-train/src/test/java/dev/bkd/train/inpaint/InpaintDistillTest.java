@@ -66,7 +66,7 @@ class InpaintDistillTest {
         DistillOptions o = DistillOptions.builder(teacher(), data, tmp.resolve("out")).variant("tiny").resolution(64)
                 .cacheDir(tmp.resolve("cache")).train(TrainConfig.builder().steps(1).batchSize(2).build()).build();
         ConfigException e = assertThrows(ConfigException.class, () -> Distiller.prepare(o).close());
-        assertTrue(e.getMessage().contains("--cache-dir"), e.getMessage());
+        assertTrue(e.getMessage().contains("--cache-latents"), e.getMessage());
     }
 
     @Test

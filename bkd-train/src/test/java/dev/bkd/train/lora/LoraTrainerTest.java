@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** LoRA on the tiny reference pipeline (32 px shapes, 4x4 latents): only the adapters learn, the base stays put. */
+@org.junit.jupiter.api.Tag("slow") // minutes on 2 cores: left out of mvn -Pquick, always in CI
 class LoraTrainerTest {
     private static final List<String> WIDE = List.of("to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out",
             "ff.net.0.proj");

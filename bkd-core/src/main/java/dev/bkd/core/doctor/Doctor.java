@@ -1,4 +1,4 @@
-package dev.bkd.core.djl;
+package dev.bkd.core.doctor;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
