@@ -13,7 +13,6 @@ import dev.bkd.core.random.Generator;
 import dev.bkd.core.testing.RefData;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.Weights;
-import dev.bkd.train.data.DataPosition;
 import dev.bkd.train.finetune.FinetuneObjective;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,31 +28,18 @@ import org.junit.jupiter.api.io.TempDir;
  * objective without a UNet refuses it.
  */
 class GradientCheckpointingLoopTest {
-    /** Fixed (4, 8, 8) latents and (7, 32) text states per item, item i from Generator(i). */
-    static final class Latents implements BatchSource {
-        private long next;
+    /** Fixed (4, 8, 8) latents and (7, 32) text states, two items per batch; positions as {@link TrainingLoopTest.Items}. */
+    static final class Latents extends TrainingLoopTest.Items {
+        Latents() {
+            super(2);
+        }
 
         @Override
         public CleanBatch next(NDManager m, Generator rng) {
             long i = next++;
             Generator g = new Generator(i);
-            return new CleanBatch(g.randn(m, new Shape(2, 4, 8, 8)), g.randn(m, new Shape(2, 7, 32)),
+            return new CleanBatch(g.randn(m, new Shape(batch, 4, 8, 8)), g.randn(m, new Shape(batch, 7, 32)),
                     List.of("a " + i, "b " + i));
-        }
-
-        @Override
-        public DataPosition position() {
-            return new DataPosition(0, next);
-        }
-
-        @Override
-        public void seek(DataPosition p) {
-            next = p.index();
-        }
-
-        @Override
-        public int size() {
-            return 1_000;
         }
     }
 

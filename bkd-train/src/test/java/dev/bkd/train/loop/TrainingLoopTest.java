@@ -30,7 +30,7 @@ class TrainingLoopTest {
     static final ForwardProcess DDPM = new ForwardProcess(SchedulerConfig.defaults());
 
     /** Item i is a fixed (1, 1, 4, 4) array drawn from Generator(i); items come in order 0, 1, 2, ... */
-    static final class Items implements BatchSource {
+    static class Items implements BatchSource {
         final int batch;
         long next;
 
