@@ -125,7 +125,7 @@ final class DistillCommand implements Callable<Integer> {
         try (Distiller d = Distiller.prepare(options);
              ai.djl.ndarray.NDManager evalManager = ai.djl.ndarray.NDManager.newBaseManager();
              var ev = evaluation.attach(d.loop(), teacher, d.objective().student(), options.train().seed(),
-                     options.device(), evalManager)) {
+                     options.device(), evalManager, data.dataset(), options.resolution())) {
             r = d.run();
         }
         PrintWriter w = spec.commandLine().getOut();

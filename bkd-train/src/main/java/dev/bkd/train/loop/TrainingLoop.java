@@ -67,6 +67,7 @@ public final class TrainingLoop {
     private Validator validator;
     private StepListener listener;
     private Evaluator evaluator;
+    private BatchSource heldOut;
     private int evalEvery;
     private String keepBest;
     private ProgressBar progress;
@@ -93,8 +94,15 @@ public final class TrainingLoop {
         return this;
     }
 
+    /** As {@link #evaluation(Evaluator, int, String)}, the loss terms on held-out images ({@code val_<term>}). */
+    public TrainingLoop evaluation(Evaluator e, int every, String keepBest, BatchSource heldOut) {
+        evaluation(e, every, keepBest);
+        this.heldOut = heldOut;
+        return this;
+    }
+
     /**
-     * Every {@code every} steps, logs the loss terms on one fixed batch ({@code val_<term>}, see
+     * Every {@code every} steps, logs the loss terms on one fixed training batch ({@code fixed_train_<term>}, see
      * {@link ValidationLoss}) and what {@code e} measures (may be null) into the metrics and the loss plot. With
      * {@code keepBest} (one of those names), the weights with the best value so far are saved to {@code best/}
      * (highest for a CLIP score, lowest otherwise), with {@code best.json} saying step and value.
@@ -176,8 +184,8 @@ public final class TrainingLoop {
             String stoppedBy = null;
             try (StopSignal stop = StopSignal.install();
                  MetricsWriter metrics = MetricsWriter.open(out.resolve(METRICS), step > 0 ? step : -1);
-                 Evaluations evaluations = new Evaluations(evalEvery > 0, evaluator, keepBest, objective, data, forward,
-                         root, out)) {
+                 Evaluations evaluations = new Evaluations(evalEvery > 0, evaluator, keepBest, objective, data,
+                         heldOut, forward, root, out)) {
                 while (step < cfg.steps() && !stop.requested()) {
                     StepMetrics m;
                     try {
