@@ -63,6 +63,9 @@ class BenchmarkCliTest {
             assertTrue(v.at("/forward_seconds/median").asDouble() > 0, name);
             assertEquals(name.equals("teacher"), v.get("kd_step_seconds").isNull(), name + ": KD step for students only");
             assertTrue(v.get("peak_rss_bytes").asLong() > 0, name);
+            long kdPeak = v.get("kd_peak_rss_bytes").asLong();
+            assertTrue(name.equals("teacher") ? kdPeak == -1 : kdPeak > 0 && kdPeak <= v.get("peak_rss_bytes").asLong(),
+                    name + ": the KD steps' own peak, within the variant's");
             assertTrue(v.at("/forward_seconds/min").asDouble() <= v.at("/forward_seconds/median").asDouble(), name);
             assertTrue(v.get("matmul_gmacs_per_s").asDouble() > 0, name);
             // the table row carries the same counts

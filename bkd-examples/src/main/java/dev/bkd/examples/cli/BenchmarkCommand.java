@@ -230,7 +230,8 @@ final class BenchmarkCommand implements Callable<Integer> {
         return new VariantBenchmark.Result(v.get("variant").asText(), v.get("parameters").asLong(),
                 v.get("macs").asLong(), timing(v.get("forward_seconds")),
                 v.get("kd_step_seconds").isNull() ? null : timing(v.get("kd_step_seconds")),
-                v.get("peak_rss_bytes").asLong(), v.get("matmul_gmacs_per_s").asDouble());
+                v.get("peak_rss_bytes").asLong(), v.get("matmul_gmacs_per_s").asDouble(),
+                v.path("kd_peak_rss_bytes").asLong(-1));
     }
 
     private static VariantBenchmark.Timing timing(JsonNode t) {
@@ -257,15 +258,16 @@ final class BenchmarkCommand implements Callable<Integer> {
                 + " warm-up, %d intra-op threads; load average %.2f before, %.2f after%n", size, size, size / 8, batch,
                 UNetTable.TEXT_TOKENS, source, Runtime.getRuntime().availableProcessors(), steps,
                 JniUtils.getNumThreads(), before[0], after[0]);
-        String fmt = "%-10s %14s %18s %16s %9s %16s %10s %12s%n";
+        String fmt = "%-10s %14s %18s %16s %9s %16s %10s %10s %12s%n";
         out.printf(fmt, "variant", "parameters", "MACs", "forward s", "speed-up", "KD step s", "peak RSS",
-                "GMAC/s (mm)");
+                "KD peak", "GMAC/s (mm)");
         for (VariantBenchmark.Result r : rs) {
             out.printf(fmt, r.variant(), String.format("%,d", r.parameters()), String.format("%,d", r.macs()),
                     seconds(r.forward()),
                     teacher == null ? "-" : String.format("%.2fx", teacher.forward().median() / r.forward().median()),
                     r.kdStep() == null ? "-" : seconds(r.kdStep()),
                     r.peakRssBytes() < 0 ? "n/a" : String.format("%.2f GB", r.peakRssBytes() / 1e9),
+                    r.kdPeakRssBytes() < 0 ? "-" : String.format("%.2f GB", r.kdPeakRssBytes() / 1e9),
                     String.format("%.1f (%.0f)", r.macs() / r.forward().median() / 1e9, r.matmulGmacs()));
         }
         out.println("seconds: median (fastest); GMAC/s: forward MACs / median time (a 1024^3 matmul's rate just"
@@ -318,6 +320,7 @@ final class BenchmarkCommand implements Callable<Integer> {
                 timing(v.putObject("kd_step_seconds"), r.kdStep());
             }
             v.put("peak_rss_bytes", r.peakRssBytes());
+            v.put("kd_peak_rss_bytes", r.kdPeakRssBytes());
             v.put("matmul_gmacs_per_s", r.matmulGmacs());
             v.put("forward_gmacs_per_s", r.macs() / r.forward().median() / 1e9);
             if (teacher == null) {

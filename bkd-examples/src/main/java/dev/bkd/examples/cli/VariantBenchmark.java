@@ -50,9 +50,18 @@ final class VariantBenchmark {
     /** Median, fastest and every timed run, in seconds. */
     record Timing(double median, double min, List<Double> runs) {}
 
-    /** One variant's numbers; kdStep is null for the teacher or when training was not measured. */
+    /**
+     * One variant's numbers; kdStep is null for the teacher or when training was not measured. peakRssBytes covers
+     * the whole variant, kdPeakRssBytes the KD steps alone (-1 when not measured), so what the student's backward
+     * needs (gradient checkpointing's target) is not hidden behind the forward timings' peak.
+     */
     record Result(String variant, long parameters, long macs, Timing forward,
-            Timing kdStep, long peakRssBytes, double matmulGmacs) {}
+            Timing kdStep, long peakRssBytes, double matmulGmacs, long kdPeakRssBytes) {
+        Result(String variant, long parameters, long macs, Timing forward, Timing kdStep, long peakRssBytes,
+               double matmulGmacs) {
+            this(variant, parameters, macs, forward, kdStep, peakRssBytes, matmulGmacs, -1);
+        }
+    }
 
     private VariantBenchmark() {}
 
@@ -105,11 +114,16 @@ final class VariantBenchmark {
             arrays = checkNoLeak(m, arrays, v + " forward");
         }
         Timing kd = null;
+        long peak = peakRssBytes();
+        long kdPeak = -1;
         if (teacher != null && s.train()) {
+            resetPeakRss();
             kd = kdSteps(model, teacher, s, m);
+            kdPeak = peakRssBytes();
+            peak = Math.max(peak, kdPeak);
         }
-        return new Result(v, model.parameterCount(), cost.macs() * s.batch(), timing(fwd), kd,
-                peakRssBytes(), matmul);
+        return new Result(v, model.parameterCount(), cost.macs() * s.batch(), timing(fwd), kd, peak, matmul,
+                kdPeak);
     }
 
     private static double forward(UNet2DConditionModel model, Settings s, NDManager m) {
