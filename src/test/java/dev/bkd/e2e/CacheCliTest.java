@@ -94,6 +94,9 @@ class CacheCliTest {
         Cli early = Cli.run("cache", "merge", sliced.toString());
         assertEquals(1, early.code());
         assertTrue(early.err().contains("no cache-slice-*.json here"), early.err());
+        assertFalse(early.err().contains("\tat "), "one line without --verbose");
+        Cli verbose = Cli.run("cache", "merge", sliced.toString(), "--verbose");
+        assertTrue(verbose.err().contains("\tat dev.bkd.train.cache.CacheSlices.merge"), verbose.err());
         for (String s : List.of("1/2", "0/2")) {
             Cli r = Cli.run(build(data, sliced, "--shards", s));
             assertEquals(0, r.code(), r.err());

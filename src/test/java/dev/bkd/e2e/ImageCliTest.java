@@ -26,16 +26,21 @@ class ImageCliTest {
         return RefData.file("img2img", "images/" + name).toString();
     }
 
-    /** --seed 6101 is the reference's generator seed: the PNG is diffusers' (pixels within 1). */
+    /**
+     * --seed 6101 is the reference's generator seed: the first PNG is diffusers' (pixels within 1); with
+     * --num-images 2 the second image is seeded 6102 (one generator per image).
+     */
     @Test
     void img2imgWithTheReferenceSeedGivesDiffusersPng() throws IOException {
         Path out = tmp.resolve("out");
         Cli r = Cli.run("generate", "--model", RefData.models().toString(), "--prompt",
                 "a yellow sun over green hills, flat colours", "--negative-prompt", "blurry, dark, noisy",
                 "--prompt-syntax", "plain", "--init-image", image("img2img_init.png"), "--strength", "0.6",
-                "--scheduler", "ddim", "--steps", "10", "--seed", "6101", "--out", out.toString());
+                "--scheduler", "ddim", "--steps", "10", "--seed", "6101", "--num-images", "2",
+                "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         Path png = out.resolve("00000-6101.png");
+        assertTrue(Files.isRegularFile(out.resolve("00001-6102.png")), "image 1 gets seed 6102: " + r.out());
         BufferedImage img = ImageIO.read(png.toFile());
         assertEquals(64, img.getWidth(), "the init image's 64 px, not the model's 128");
         assertTrue(r.err().contains("6/6 ["), "int(10 x 0.6) = 6 steps run: " + r.err());

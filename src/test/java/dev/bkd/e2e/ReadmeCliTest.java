@@ -43,7 +43,8 @@ class ReadmeCliTest {
             new Skip(Pattern.compile("runwayml/|stabilityai/|CompVis/"), "needs a downloaded model"),
             new Skip(Pattern.compile("--device cuda"), "needs a GPU (DoctorCliTest checks the refusal on CPU)"),
             new Skip(Pattern.compile("openai/clip"), "needs the downloaded CLIP model (bkd eval; EvalCliTest runs it on tiny ones)"),
-            new Skip(Pattern.compile("(^|\\s)recipe/"), "the demo teacher's training recipe: about an hour on 2 cores"));
+            new Skip(Pattern.compile("(^|\\s)recipe/"), "the demo teacher's training recipe: about an hour on 2 cores"),
+            new Skip(Pattern.compile("^serve "), "serves until stopped (ServeCliTest starts, calls and stops it)"));
 
     /**
      * What a README command must leave behind: files (globs) under its {@code --out} folder and text its output

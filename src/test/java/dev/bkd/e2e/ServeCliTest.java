@@ -17,7 +17,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** {@code bkd serve} starts, answers the A1111 API, and stops cleanly when its thread is interrupted. */
+/**
+ * {@code bkd serve} starts (here from a single-file checkpoint with its config folder), answers the A1111 API, and
+ * stops cleanly when its thread is interrupted.
+ */
 class ServeCliTest {
     @Test
     void servesUntilInterrupted() throws Exception {
@@ -25,7 +28,8 @@ class ServeCliTest {
         StringWriter err = new StringWriter();
         AtomicInteger code = new AtomicInteger(-1);
         Thread t = new Thread(() -> code.set(BkdCli.run(new PrintWriter(out, true), new PrintWriter(err, true),
-                "serve", "--model", RefData.models().toString(), "--port", "0", "--scheduler", "ddim")));
+                "serve", "--model", RefData.file("checkpoints", "sd1/sd-tiny.safetensors").toString(), "--config",
+                RefData.models().toString(), "--port", "0", "--scheduler", "ddim")));
         t.start();
         Pattern url = Pattern.compile("on (http://127\\.0\\.0\\.1:\\d+)/");
         Matcher m = url.matcher("");

@@ -33,6 +33,23 @@ public final class ApiException extends RuntimeException {
         return new ApiException(422, "ValidationError", "`" + field + "` " + message);
     }
 
+    /**
+     * Errors the pipeline raises about what the client sent (a prompt over the length caps, a request the model
+     * cannot run): the client's mistake, so 422 like the server's own field checks, not a 500 that reads as a fault.
+     */
+    private static final java.util.List<Class<? extends Exception>> CLIENT_ERRORS = java.util.List.of(
+            dev.bkd.models.prompt.PromptException.class, dev.bkd.models.pipeline.GenerationRequestException.class);
+
+    /** The answer to a generation that threw {@code e}: 422 for {@link #CLIENT_ERRORS}, else 500. */
+    static ApiException fromFailure(Throwable e) {
+        if (e instanceof ApiException a) {
+            return a;
+        }
+        boolean client = CLIENT_ERRORS.stream().anyMatch(c -> c.isInstance(e));
+        return new ApiException(client ? 422 : 500, e.getClass().getSimpleName(),
+                (client ? "" : "generation failed: ") + e.getMessage());
+    }
+
     public int status() {
         return status;
     }

@@ -40,9 +40,9 @@ public final class BkdServer implements AutoCloseable {
         Progress progress = new Progress();
         String title = pipeline.modelName();
         boolean legacyInpainting = pipeline.unet().config().inChannels() == pipeline.vae().config().latentChannels();
-        GenerationQueue queue = new GenerationQueue(generator, title, pipeline.schedulerName(), legacyInpainting,
+        GenerationQueue queue = new GenerationQueue(generator, pipeline.schedulerName(), legacyInpainting,
                 progress, options);
-        ServerContext ctx = new ServerContext(options, new Settings(title), progress, queue, title,
+        ServerContext ctx = new ServerContext(options, new Settings(title, pipeline.textEncoder().config().numHiddenLayers()), progress, queue, title,
                 pipeline.schedulerName(), pipeline.defaultWidth(), pipeline.defaultHeight());
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);
         threads.setName("bkd-serve-http");

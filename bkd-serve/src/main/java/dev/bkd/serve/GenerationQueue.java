@@ -36,7 +36,6 @@ final class GenerationQueue implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GenerationQueue.class);
 
     private final Function<GenerationRequest, GenerationResult> generator;
-    private final String modelName;
     private final String defaultScheduler;
     /** A mask with a 4-channel (text-to-image) UNet: blend the known region back each step (legacy inpainting). */
     private final boolean legacyInpainting;
@@ -54,11 +53,9 @@ final class GenerationQueue implements AutoCloseable {
     /** Mean seconds per finished job (exponential average), for Retry-After. */
     private volatile double meanSeconds = 5;
 
-    GenerationQueue(Function<GenerationRequest, GenerationResult> generator, String modelName,
-            String defaultScheduler, boolean legacyInpainting, Progress progress, ServerOptions options) {
+    GenerationQueue(Function<GenerationRequest, GenerationResult> generator, String defaultScheduler, boolean legacyInpainting, Progress progress, ServerOptions options) {
         this.generator = generator;
         this.legacyInpainting = legacyInpainting;
-        this.modelName = modelName;
         this.defaultScheduler = defaultScheduler;
         this.progress = progress;
         this.timeout = options.timeout();
@@ -130,8 +127,10 @@ final class GenerationQueue implements AutoCloseable {
             failure = e;
         } catch (RuntimeException | Error e) {
             // Errors too (a linkage error, out of memory): the client must get an answer, not wait for --timeout
-            LOG.error("generation failed", e);
-            failure = new ApiException(500, e.getClass().getSimpleName(), "generation failed: " + e.getMessage());
+            failure = ApiException.fromFailure(e);
+            if (failure.status() >= 500) {
+                LOG.error("generation failed", e);
+            }
             fatal = e instanceof Error err ? err : null;
         } finally {
             // before answering: a client that reads /progress right after its answer sees the worker idle
@@ -188,10 +187,8 @@ final class GenerationQueue implements AutoCloseable {
             } catch (GenerationCancelledException e) {
                 break;
             }
-            GenerationParameters gp = new GenerationParameters(p.prompt(), p.negativePrompt(), p.steps(), scheduler,
-                    p.cfgScale(), s, p.width(), p.height(), modelName, PromptSyntax.A1111.cliName(), p.clipSkip(),
-                    built.rng().infotext());
-            String infotext = gp.toInfotext();
+            // the pipeline's own record of the call (clip skip and prompt syntax included)
+            String infotext = r.parameters().get(0).toInfotext();
             seeds.add(s);
             infotexts.add(infotext);
             if (p.sendImages()) {

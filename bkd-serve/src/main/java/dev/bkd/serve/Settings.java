@@ -17,11 +17,6 @@ final class Settings {
     static final String MODEL = "sd_model_checkpoint";
     static final String CLIP_SKIP = "CLIP_stop_at_last_layers";
     static final String FORMAT = "samples_format";
-    /**
-     * CLIP skip in A1111's numbering (1 = last layer), up to A1111's slider maximum; passed on as
-     * {@code GenerationRequest.clipSkip}, which checks it against the model's text-encoder layers.
-     */
-    static final int MAX_CLIP_SKIP = 12;
 
     /** How one option's JSON value is read: the value to store, or an {@link ApiException}. */
     private interface Reader {
@@ -32,14 +27,17 @@ final class Settings {
 
     private static final List<Option> TABLE = List.of(
             new Option(MODEL, Settings::readModel, true),
-            new Option(CLIP_SKIP, (h, n, s) -> (int) JsonFields.integer(h, n, 1, 1, MAX_CLIP_SKIP), true),
+            // A1111's numbering: 1 = the last layer, N = stop N - 1 layers early (up to the text encoder's depth)
+            new Option(CLIP_SKIP, (h, n, s) -> (int) JsonFields.integer(h, n, 1, 1, s.maxClipSkip), true),
             new Option(FORMAT, Settings::readFormat, true));
 
     private final String modelTitle;
+    private final int maxClipSkip;
     private final Map<String, Object> values = new ConcurrentHashMap<>();
 
-    Settings(String modelTitle) {
+    Settings(String modelTitle, int textEncoderLayers) {
         this.modelTitle = modelTitle;
+        this.maxClipSkip = textEncoderLayers;
         values.put(MODEL, modelTitle);
         values.put(CLIP_SKIP, 1);
         values.put(FORMAT, "png");

@@ -13,11 +13,13 @@ import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationParameters;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.PipelineOptions;
+import dev.bkd.models.prompt.PromptSyntax;
 import dev.bkd.models.schedulers.Schedulers;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
@@ -165,12 +167,31 @@ class ApiContractTest {
         ServeClient.Answer other = client.post("/sdapi/v1/options", Map.of("sd_model_checkpoint", "v1-5.ckpt"));
         assertEquals(404, other.status());
         assertTrue(other.json().get("detail").asText().contains("v1-5.ckpt"), other.text());
-        ServeClient.Answer skip = client.post("/sdapi/v1/options", Map.of("CLIP_stop_at_last_layers", 13));
-        assertEquals(422, skip.status(), "CLIP skip above A1111's 12 is refused: " + skip.text());
+        int layers = pipe.textEncoder().config().numHiddenLayers();
+        ServeClient.Answer deep = client.post("/sdapi/v1/options", Map.of("CLIP_stop_at_last_layers", layers + 1));
+        assertEquals(422, deep.status(), "CLIP skip beyond the text encoder's depth: " + deep.text());
         ServeClient.Answer two = client.post("/sdapi/v1/options", Map.of("CLIP_stop_at_last_layers", 2));
         assertEquals(200, two.status(), two.text());
+        assertEquals(2, client.get("/sdapi/v1/options").json().get("CLIP_stop_at_last_layers").asInt());
         ServeClient.Answer back = client.post("/sdapi/v1/options", Map.of("CLIP_stop_at_last_layers", 1));
         assertEquals(200, back.status(), back.text());
+    }
+
+    @Test
+    void clipSkipThroughOverrideSettingsIsThePipelinesClipSkip() throws IOException {
+        Map<String, Object> body = Map.of("prompt", "a green field", "steps", 2, "width", 32, "height", 32,
+                "seed", 4, "override_settings", Map.of("CLIP_stop_at_last_layers", 2));
+        ServeClient.Answer a = client.post("/sdapi/v1/txt2img", body);
+        assertEquals(200, a.status(), a.text());
+        JsonNode info = ServeClient.JSON.readTree(a.json().get("info").asText());
+        assertEquals(2, info.get("clip_skip").asInt());
+        assertTrue(info.get("infotexts").get(0).asText().contains("Clip skip: 2"), info.toString());
+        BufferedImage served = png(a.json().get("images").get(0).asText());
+        GenerationRequest.Builder direct = GenerationRequest.builder("a green field").steps(2).size(32, 32)
+                .seed(4L).guidanceScale(7).promptSyntax(PromptSyntax.A1111);
+        assertArrayEquals(pixels(pipe.generate(direct.clipSkip(2).build()).images().get(0)), pixels(served));
+        assertFalse(Arrays.equals(pixels(pipe.generate(direct.clipSkip(1).build()).images().get(0)),
+                pixels(served)), "clip skip 2 changes the image");
     }
 
     @Test

@@ -3,10 +3,6 @@ package dev.bkd.serve;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bkd.core.testing.RefData;
-import dev.bkd.models.pipeline.DiffusionPipeline;
-import dev.bkd.models.pipeline.PipelineOptions;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,27 +13,20 @@ import org.junit.jupiter.params.provider.CsvSource;
  * body) with a message naming the field, and never reach the pipeline: the generator counts its calls.
  */
 class BadInputTest {
-    static DiffusionPipeline pipe;
-    static BkdServer server;
+    static ServedPipeline served;
     static ServeClient client;
-    static final AtomicInteger CALLS = new AtomicInteger();
 
     @BeforeAll
     static void start() {
-        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
-        server = BkdServer.start(pipe, r -> {
-            CALLS.incrementAndGet();
-            return pipe.generate(r);
-        }, ServerOptions.defaults().withPort(0));
-        client = new ServeClient(server);
+        served = new ServedPipeline();
+        client = served.client;
     }
 
     @AfterAll
     static void stop() {
-        server.close();
-        pipe.close();
-        assertEquals(0, CALLS.get(), "no bad request may reach the pipeline");
-        assertEquals(0, server.stats().accepted());
+        served.close();
+        assertEquals(0, served.calls.get(), "no bad request may reach the pipeline");
+        assertEquals(0, served.server.stats().accepted());
     }
 
     @ParameterizedTest(name = "{0} -> {1}")

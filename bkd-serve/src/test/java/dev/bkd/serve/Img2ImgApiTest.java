@@ -9,7 +9,6 @@ import dev.bkd.core.testing.RefData;
 import dev.bkd.models.image.ResizeMode;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationRequest;
-import dev.bkd.models.pipeline.PipelineOptions;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,7 +17,6 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,25 +24,20 @@ import org.junit.jupiter.api.Test;
 
 /** POST /sdapi/v1/img2img: A1111's fields (init_images, denoising_strength, mask), the same images as the pipeline. */
 class Img2ImgApiTest {
+    static ServedPipeline served;
     static DiffusionPipeline pipe;
-    static BkdServer server;
     static ServeClient client;
-    static final AtomicInteger CALLS = new AtomicInteger();
 
     @BeforeAll
     static void start() {
-        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
-        server = BkdServer.start(pipe, r -> {
-            CALLS.incrementAndGet();
-            return pipe.generate(r);
-        }, ServerOptions.defaults().withPort(0));
-        client = new ServeClient(server);
+        served = new ServedPipeline();
+        pipe = served.pipe;
+        client = served.client;
     }
 
     @AfterAll
     static void stop() {
-        server.close();
-        pipe.close();
+        served.close();
     }
 
     static Path image(String name) {
@@ -87,16 +80,18 @@ class Img2ImgApiTest {
                 "mask", b64(image("inpaint_mask.png")), "width", 64, "height", 64));
         assertEquals(200, a.status(), a.text());
         BufferedImage served = ApiContractTest.png(a.json().get("images").get(0).asText());
+        // A1111's default denoising_strength 0.75 holds for inpainting too
         BufferedImage direct = pipe.generate(GenerationRequest.builder("a door").steps(2).seed(9).guidanceScale(7)
+                .strength(0.75)
                 .initImage(ImageIO.read(image("inpaint_image.png").toFile()))
-                .mask(ImageIO.read(image("inpaint_mask.png").toFile())).legacyInpainting(true).size(64, 64).build())
+                .mask(ImageIO.read(image("inpaint_mask.png").toFile())).legacyInpainting(true).strength(0.75).size(64, 64).build())
                 .images().get(0);
         assertArrayEquals(ApiContractTest.pixels(direct), ApiContractTest.pixels(served));
     }
 
     @Test
     void badImagesAreRefusedBeforeThePipeline() throws IOException {
-        int before = CALLS.get();
+        int before = served.calls.get();
         BufferedImage wide = new BufferedImage(5000, 1, BufferedImage.TYPE_INT_RGB);
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         ImageIO.write(wide, "png", png);
@@ -117,6 +112,6 @@ class Img2ImgApiTest {
             assertEquals(c[1], a.status(), a.text());
             assertTrue(a.json().get("detail").asText().contains((String) c[2]), a.text());
         }
-        assertEquals(before, CALLS.get(), "no bad image reached the pipeline");
+        assertEquals(before, served.calls.get(), "no bad image reached the pipeline");
     }
 }

@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.bkd.core.testing.RefData;
 import dev.bkd.models.pipeline.DiffusionPipeline;
 import dev.bkd.models.pipeline.GenerationCancelledException;
 import dev.bkd.models.pipeline.GenerationRequest;
 import dev.bkd.models.pipeline.GenerationResult;
-import dev.bkd.models.pipeline.PipelineOptions;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -30,16 +28,19 @@ import org.junit.jupiter.api.Test;
 
 /** The queue bound, interrupt, a client that leaves, and the timeout. */
 class LoadFaultTest {
+    /** Each test starts its own server on this pipeline, with the queue and generator it needs. */
+    static ServedPipeline served;
     static DiffusionPipeline pipe;
 
     @BeforeAll
     static void load() {
-        pipe = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
+        served = new ServedPipeline();
+        pipe = served.pipe;
     }
 
     @AfterAll
     static void close() {
-        pipe.close();
+        served.close();
     }
 
     static void await(String what, BooleanSupplier cond) throws InterruptedException {

@@ -130,6 +130,38 @@ class CacheJobTest {
     }
 
     @Test
+    void webdatasetShardsGiveTheSameShardFilesAsTheImageFolder() throws Exception {
+        // the same five samples as img2dataset would store them: 00000.tar holds 0-2, 00001.tar holds 3-4
+        Path shards = Files.createDirectories(tmp.resolve("wds"));
+        for (int s = 0; s < 2; s++) {
+            List<String> cmd = new java.util.ArrayList<>(List.of("tar", "-cf",
+                    shards.resolve(String.format("%05d.tar", s)).toString(), "-C", tmp.resolve("images").toString()));
+            for (int i = s * 3; i < Math.min(5, s * 3 + 3); i++) {
+                cmd.addAll(List.of("img" + i + ".png", "img" + i + ".txt"));
+            }
+            Process p;
+            try {
+                p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            } catch (java.io.IOException noTar) {
+                org.junit.jupiter.api.Assumptions.abort("no tar command: " + noTar.getMessage());
+                return;
+            }
+            String log = new String(p.getInputStream().readAllBytes());
+            assertEquals(0, p.waitFor(), log);
+        }
+        Path out = tmp.resolve("spark-wds");
+        CacheJobOptions folder = options(out);
+        CacheJobOptions tars = new CacheJobOptions(folder.model(), shards.resolve("{00000..00001}.tar").toString(),
+                out.toString(), 32, true, true, "text", false, 3, 2, 2);
+        assertEquals(3, CacheJob.run(sc, tars).size());
+        Path single = Files.exists(tmp.resolve("single/cache.json")) ? tmp.resolve("single") : singleProcess();
+        for (int s = 0; s < 3; s++) {
+            String f = String.format("shard-%05d.safetensors", s);
+            assertArrayEquals(Files.readAllBytes(single.resolve(f)), Files.readAllBytes(out.resolve(f)), f);
+        }
+    }
+
+    @Test
     void aFolderWithOtherFilesIsRefusedBeforeAnyTaskRuns() throws Exception {
         Path out = Files.createDirectories(tmp.resolve("busy"));
         Files.writeString(out.resolve("notes.txt"), "mine");

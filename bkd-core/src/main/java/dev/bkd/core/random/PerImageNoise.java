@@ -26,6 +26,11 @@ public final class PerImageNoise implements NoiseSource {
         return sources.size();
     }
 
+    /** The source of batch row {@code i} (diffusers' {@code generator[i]}). */
+    public NoiseSource source(int i) {
+        return sources.get(i);
+    }
+
     @Override
     public NDArray randn(NDManager manager, Shape shape) {
         if (shape.dimension() == 0 || shape.get(0) != sources.size()) {

@@ -82,8 +82,7 @@ public final class BkdCli implements Runnable {
 
     private static int handleError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
         PrintWriter err = cmd.getErr();
-        boolean verbose = parsed != null && parsed.subcommands().stream()
-                .anyMatch(s -> s.hasMatchedOption("--verbose")) || (parsed != null && parsed.hasMatchedOption("--verbose"));
+        boolean verbose = parsed != null && verbose(parsed);
         if (e instanceof CommandLine.ParameterException pe) {
             err.println("bkd: " + pe.getMessage());
             return 2;
@@ -98,6 +97,11 @@ public final class BkdCli implements Runnable {
         err.println("bkd: internal error: " + e);
         e.printStackTrace(err);
         return 1;
+    }
+
+    /** --verbose on the command or any subcommand below it (bkd cache build --verbose). */
+    private static boolean verbose(CommandLine.ParseResult parsed) {
+        return parsed.hasMatchedOption("--verbose") || parsed.subcommands().stream().anyMatch(BkdCli::verbose);
     }
 
     @Override

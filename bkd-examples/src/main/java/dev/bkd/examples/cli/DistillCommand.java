@@ -1,7 +1,6 @@
 package dev.bkd.examples.cli;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.config.ConfigException;
@@ -99,6 +98,9 @@ final class DistillCommand implements Callable<Integer> {
     @Mixin
     ValidationMixin validation;
 
+    @Mixin
+    DevicesMixin devices;
+
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEV", description = "cpu, gpu or gpu:N. Default: ${DEFAULT-VALUE}.")
     String device;
 
@@ -154,37 +156,24 @@ final class DistillCommand implements Callable<Integer> {
             if (training.validateEvery > 0 && !validation.any()) {
                 throw new ConfigException("--validate-every needs at least one --validation-prompt");
             }
-            TrainConfig t = training.config();
+            TrainConfig t = devices.apply(training.config());
+            Device single = DevicesMixin.parse(device, "--device");
+            if (devices.devices != null && spec.commandLine().getParseResult().hasMatchedOption("--device")
+                    && !single.equals(devices.primary(single))) {
+                throw new ConfigException("--device " + device + " and --devices " + String.join(",", devices.devices)
+                        + " disagree; the run's device is the first of --devices");
+            }
             DistillOptions.Builder b = DistillOptions.builder(teacher, data.data, out).student(student).variant(variant)
                     .preset(preset).pairsFile(pairsFile).lambdas(lambdaTask, lambdaOut, lambdaFeat)
                     .dataOptions(data.dataset()).resolution(resolution).centerCrop(data.centerCrop())
                     .randomFlip(data.randomFlip).cacheDir(data.cache).train(t)
-                    .device(device(device)).frozenDtype(dtype(frozenDtype)).validationSteps(validation.steps);
+                    .device(devices.primary(single)).frozenDtype(dtype(frozenDtype)).validationSteps(validation.steps);
             pairs.forEach(p -> b.pair(FeaturePair.parse(p)));
             validation.prompts.forEach(b::validationPrompt);
             return b.build();
         } catch (BkdException | IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
-    }
-
-    private static Device device(String name) {
-        String n = name.toLowerCase(Locale.ROOT);
-        Device d;
-        if (n.equals("cpu")) {
-            return Device.cpu();
-        } else if (n.equals("gpu") || n.equals("cuda")) {
-            d = Device.gpu();
-        } else if (n.matches("(gpu|cuda):\\d+")) {
-            d = Device.gpu(Integer.parseInt(n.substring(n.indexOf(':') + 1)));
-        } else {
-            throw new ConfigException("--device " + name + " is not cpu, gpu or gpu:N");
-        }
-        if (Engine.getInstance().getGpuCount() <= d.getDeviceId()) {
-            throw new ConfigException("--device " + name + ": libtorch sees " + Engine.getInstance().getGpuCount()
-                    + " GPU(s) (the CUDA build is mvn -Pcuda)");
-        }
-        return d;
     }
 
     private static DataType dtype(String name) {

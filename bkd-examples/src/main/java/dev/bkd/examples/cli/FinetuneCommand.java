@@ -40,6 +40,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     ValidationMixin validation;
 
+    @Mixin
+    DevicesMixin devices;
+
     @Option(names = "--snr-gamma", paramLabel = "GAMMA", description = "Min-SNR loss weighting with this gamma (5 is usual).")
     Double snrGamma;
 
@@ -62,7 +65,7 @@ final class FinetuneCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         model = checkpoint.folder(model, spec.commandLine().getErr());
         FinetuneOptions o = new FinetuneOptions(model, data.forModel(defaultResolution(model)),
-                training.config(validation.any()), null, out, snrGamma, proportionEmptyPrompts,
+                devices.apply(training.config(validation.any())), devices.primary(null), out, snrGamma, proportionEmptyPrompts,
                 validation.prompts, validation.steps);
         TrainResult r;
         try (Finetuner f = Finetuner.prepare(o);

@@ -41,6 +41,9 @@ final class LoraCommand implements Callable<Integer> {
     @Mixin
     ValidationMixin validation;
 
+    @Mixin
+    DevicesMixin devices;
+
     @Option(names = "--rank", defaultValue = "4", paramLabel = "R", description = "LoRA rank. Default: ${DEFAULT-VALUE}.")
     int rank;
 
@@ -77,7 +80,7 @@ final class LoraCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         model = checkpoint.folder(model, spec.commandLine().getErr());
         LoraOptions o = new LoraOptions(model, data.forModel(FinetuneCommand.defaultResolution(model)),
-                training.config(validation.any()), null, out, rank, alpha == null ? rank : alpha, targets,
+                devices.apply(training.config(validation.any())), devices.primary(null), out, rank, alpha == null ? rank : alpha, targets,
                 snrGamma, validation.prompts, validation.steps, trainTextEncoder, textEncoderTargets);
         TrainResult r;
         try (LoraTrainer t = LoraTrainer.prepare(o);

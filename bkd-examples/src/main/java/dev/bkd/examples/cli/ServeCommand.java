@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -33,9 +34,13 @@ final class ServeCommand implements Callable<Integer> {
     @ParentCommand
     BkdCli cli;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR|HUB_ID",
-            description = "Pipeline folder (with model_index.json) or hub id in the local Hugging Face cache.")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE|HUB_ID",
+            description = "Pipeline folder (with model_index.json), single-file checkpoint (.safetensors/.ckpt) or"
+                    + " hub id in the local Hugging Face cache.")
     String model;
+
+    @Mixin
+    CheckpointMixin checkpoint;
 
     @Option(names = "--host", defaultValue = "127.0.0.1",
             description = "Address to listen on (default: ${DEFAULT-VALUE}); any other needs --api-key.")
@@ -79,9 +84,6 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--device", defaultValue = "cpu", description = "cpu or gpu (default: ${DEFAULT-VALUE}).")
     DeviceName device;
-
-    @picocli.CommandLine.Mixin
-    CheckpointMixin checkpoint;
 
     @Override
     public Integer call() {

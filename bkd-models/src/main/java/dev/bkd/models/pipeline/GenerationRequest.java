@@ -321,7 +321,10 @@ public final class GenerationRequest {
             return this;
         }
 
-        /** The standard-normal noise of the init image's VAE posterior sample, (1, 4, h, w) (else seeded). */
+        /**
+         * The standard-normal noise of the init image's VAE posterior sample, (1, 4, h, w), or (B, 4, h, w) with
+         * one seed per image (else seeded).
+         */
         public Builder imageNoise(NDArray n) {
             imageNoise = n;
             return this;
@@ -437,7 +440,8 @@ public final class GenerationRequest {
                 throw new GenerationRequestException("strength", "= " + strength + ": must be in (0, 1] (1 repaints"
                         + " from pure noise, smaller values keep more of the init image)");
             }
-            if (mask != null && (mask.getWidth() != initImage.getWidth() || mask.getHeight() != initImage.getHeight())) {
+            if (mask != null
+                    && (mask.getWidth() != initImage.getWidth() || mask.getHeight() != initImage.getHeight())) {
                 throw new GenerationRequestException("mask", "is " + mask.getWidth() + "x" + mask.getHeight()
                         + " pixels but the init image is " + initImage.getWidth() + "x" + initImage.getHeight()
                         + "; give a mask of the image's size");

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.random.NoiseSource;
+import dev.bkd.core.random.PerImageNoise;
 import dev.bkd.models.image.ImageProcessor;
 import dev.bkd.models.schedulers.Scheduler;
 import dev.bkd.models.schedulers.StrengthSchedule;
@@ -46,7 +47,8 @@ final class ImageConditioning {
      */
     int[] size(GenerationRequest req, int[] modelDefault) {
         ImageInput in = req.imageInput();
-        int[] d = in.inpainting() ? modelDefault : ImageProcessor.defaultSize(in.image(), vae.config().downscaleFactor());
+        int[] d = in.inpainting() ? modelDefault
+                : ImageProcessor.defaultSize(in.image(), vae.config().downscaleFactor());
         return new int[] {req.width() != null ? req.width() : d[0], req.height() != null ? req.height() : d[1]};
     }
 
@@ -58,7 +60,13 @@ final class ImageConditioning {
         boolean inpaintUnet = isInpaintingUnet(unetInChannels, c);
         checkModel(in, inpaintUnet, c);
         int f = vae.config().downscaleFactor();
+        // the VAE samples: one draw for the image, repeated over the batch, as diffusers does with one generator.
+        // With one generator per image (per-image seeds) diffusers' img2img gives each image its own sample, while
+        // its inpainting encodes the single image (and masked image) with generator[0] only
+        boolean perImage = generator instanceof PerImageNoise;
         Shape one = new Shape(1, c, height / f, width / f);
+        Shape img2imgSample = new Shape(perImage ? batch : 1, c, height / f, width / f);
+        NoiseSource inpaintVae = perImage ? ((PerImageNoise) generator).source(0) : generator;
         Shape shape = new Shape(batch, c, height / f, width / f);
         double strength = in.effectiveStrength();
         StrengthSchedule window = StrengthSchedule.apply(scheduler, req.steps(), strength);
@@ -67,7 +75,8 @@ final class ImageConditioning {
         NDArray timestep = DenoisingLoop.timestepArray(call, window.latentTimestep(), batch);
 
         if (!in.inpainting()) {
-            NDArray imageLatents = encodeSample(image, draw(in.imageNoise(), one, "imageNoise", generator, call));
+            NDArray imageLatents = encodeSample(image, draw(in.imageNoise(), img2imgSample, "imageNoise", generator,
+                    call));
             NDArray noise = draw(req.latents(), shape, "latents", generator, call);
             NDArray latents = scheduler.addNoise(repeat(imageLatents, batch), noise, timestep);
             return new DenoisingStart(latents, window.timesteps(), null, null);
@@ -75,12 +84,12 @@ final class ImageConditioning {
         // diffusers' is_strength_max: pure noise (times init sigma) instead of the noised image
         boolean fromNoise = strength == 1.0;
         NDArray imageLatents = !inpaintUnet || !fromNoise
-                ? repeat(encodeSample(image, draw(in.imageNoise(), one, "imageNoise", generator, call)), batch)
+                ? repeat(encodeSample(image, draw(in.imageNoise(), one, "imageNoise", inpaintVae, call)), batch)
                 : null;
         NDArray noise = draw(req.latents(), shape, "latents", generator, call);
         NDArray latents = fromNoise ? noise.mul(scheduler.initNoiseSigma())
                 : scheduler.addNoise(imageLatents, noise, timestep);
-        NDArray maskedNoise = draw(in.maskedImageNoise(), one, "maskedImageNoise", generator, call);
+        NDArray maskedNoise = draw(in.maskedImageNoise(), one, "maskedImageNoise", inpaintVae, call);
 
         float[] mask = ImageProcessor.mask(in.mask(), width, height, in.resizeMode());
         NDArray maskLatent = repeat(call.create(nearest(mask, width, height, f), new Shape(1, 1, height / f,
@@ -115,14 +124,19 @@ final class ImageConditioning {
         }
     }
 
-    /** scaling_factor x (mean + std n) of the VAE posterior of {@code image} (1, 3, H, W), float32 in the call. */
+    /**
+     * scaling_factor x (mean + std n) of the VAE posterior of {@code image} (1, 3, H, W), float32 in the call; a
+     * noise batch of N gives N samples of the one posterior.
+     */
     private NDArray encodeSample(NDArray image, NDArray noise) {
         NDManager call = image.getManager();
         try (NDManager m = call.newSubManager()) {
             NDArray x = DenoisingLoop.cast(image, modelType).duplicate();
             x.attach(m);
             DiagonalGaussianDistribution posterior = vae.encode(x);
-            NDArray z = DenoisingLoop.cast(posterior.sample(noise).mul((float) vae.scalingFactor()), DataType.FLOAT32);
+            NDArray sample = noise.getShape().get(0) == 1 ? posterior.sample(noise)
+                    : posterior.mean().add(posterior.std().mul(noise.toType(posterior.mean().getDataType(), false)));
+            NDArray z = DenoisingLoop.cast(sample.mul((float) vae.scalingFactor()), DataType.FLOAT32);
             z.attach(call);
             return z;
         }
@@ -145,7 +159,7 @@ final class ImageConditioning {
     }
 
     private static NDArray repeat(NDArray a, int batch) {
-        return batch == 1 ? a : a.repeat(0, batch);
+        return a.getShape().get(0) == batch ? a : a.repeat(0, batch);
     }
 
     /** torch.nn.functional.interpolate(mode="nearest") to 1/f: source index floor(i f) = i f. */

@@ -15,8 +15,9 @@ import java.awt.image.BufferedImage;
  * @param legacyInpainting inpaint with a normal 4-channel UNet by blending the known region back after every
  *     step (diffusers' StableDiffusionInpaintPipeline with a text-to-image UNet); a 9-channel inpainting UNet
  *     does not need it and refuses it
- * @param imageNoise the standard-normal draw for the VAE posterior sample of the init image, (1, 4, h, w); null:
- *     drawn from the seed
+ * @param imageNoise the standard-normal draw for the VAE posterior sample of the init image, (1, 4, h, w), or
+ *     (B, 4, h, w) for image-to-image with one seed per image (then each image has its own sample; inpainting
+ *     samples once with the first image's generator, both as diffusers does); null: drawn from the seed
  * @param maskedImageNoise the same for the masked image (inpainting); null: drawn from the seed
  */
 public record ImageInput(BufferedImage image, BufferedImage mask, Double strength, ResizeMode resizeMode,

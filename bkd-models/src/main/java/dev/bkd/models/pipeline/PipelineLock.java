@@ -53,14 +53,10 @@ final class PipelineLock {
             throw new BkdException(what + " was called from inside a generation (e.g. a progress listener) of the"
                     + " same pipeline; change LoRA between generations");
         }
-        Lock l = lock.writeLock();
-        l.lock();
-        try {
+        return exclusive(() -> {
             checkOpen(what);
             return body.get();
-        } finally {
-            l.unlock();
-        }
+        });
     }
 
     void write(String what, Runnable body) {
@@ -72,13 +68,20 @@ final class PipelineLock {
 
     /** Runs {@code release} once, after running generations end; later calls fail with a clear message. */
     void close(Runnable release) {
-        Lock l = lock.writeLock();
-        l.lock();
-        try {
+        exclusive(() -> {
             if (!closed) {
                 closed = true;
                 release.run();
             }
+            return null;
+        });
+    }
+
+    private <T> T exclusive(Supplier<T> body) {
+        Lock l = lock.writeLock();
+        l.lock();
+        try {
+            return body.get();
         } finally {
             l.unlock();
         }

@@ -117,6 +117,23 @@ class ImageConditioningReferenceTest extends Img2ImgReferenceBase {
         assertPixels(ref.get("img2img." + ca + ".image_u8"), r.images().get(0), ca + " seeded");
     }
 
+    /**
+     * One seed per image (diffusers' list of generators): each image draws its own VAE sample and then its noise
+     * row, so two images seeded 6101 are both the reference image.
+     */
+    @org.junit.jupiter.api.Test
+    void perImageSeedsGiveEachImageItsOwnSample() {
+        GenerationResult r = pipe.generate(GenerationRequest.builder("a yellow sun over green hills, flat colours")
+                .negativePrompt("blurry, dark, noisy").steps(10).guidanceScale(7.5).scheduler("ddim")
+                .initImage(png("img2img_init.png")).strength(0.6).imagesPerPrompt(2)
+                .seeds(java.util.List.of(6101L, 6101L)).rng(Rng.TORCH).outputs(OutputType.ARRAY).build());
+        NDArray img = r.image().toNDArray(manager);
+        for (int i = 0; i < 2; i++) {
+            double err = RefData.maxAbsDiff(img.get(i).expandDims(0), ref.get("img2img.ddim_s0.6.image_np"));
+            assertTrue(err <= 1e-4, "image " + i + " of seeds [6101, 6101]: max abs diff " + err);
+        }
+    }
+
     /** PNG pixels within +-1 of diffusers' uint8 image (H, W, 3). */
     static void assertPixels(NDArray wantU8, BufferedImage got, String what) {
         byte[] want = wantU8.toByteArray();

@@ -69,6 +69,16 @@ class InpaintConditioningReferenceTest extends Img2ImgReferenceBase {
                     .rng(Rng.TORCH).build());
             double seededErr = RefData.maxAbsDiff(seeded.image().toNDArray(manager), ref.get(p + "image_np"));
             assertTrue(seededErr <= 1e-4, scheduler + " seeded: image_np max abs diff " + seededErr);
+
+            // one seed per image: the latent rows come from each generator, the masked-image sample from the
+            // first only (diffusers encodes the single masked image with generator[0]), so both are the reference
+            GenerationResult perImage = inpaint.generate(b.seed((Long) null).seeds(java.util.List.of(6211L, 6211L))
+                    .imagesPerPrompt(2).build());
+            NDArray both = perImage.image().toNDArray(manager);
+            for (int i = 0; i < 2; i++) {
+                double e = RefData.maxAbsDiff(both.get(i).expandDims(0), ref.get(p + "image_np"));
+                assertTrue(e <= 1e-4, scheduler + " seeds [6211, 6211], image " + i + ": max abs diff " + e);
+            }
         }
     }
 

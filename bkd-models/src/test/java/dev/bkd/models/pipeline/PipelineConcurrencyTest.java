@@ -63,6 +63,22 @@ class PipelineConcurrencyTest {
         return both;
     }
 
+    /** Starts {@code b} on {@code pool}; returns once it finished its first step, where it waits for release. */
+    static Future<float[]> heldAtFirstStep(ExecutorService pool, DiffusionPipeline p, GenerationRequest.Builder b,
+            CountDownLatch release) throws InterruptedException {
+        CountDownLatch atStep = new CountDownLatch(1);
+        Future<float[]> gen = pool.submit(() -> run(p, b.progress((s, n, t) -> {
+            atStep.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        })));
+        assertTrue(atStep.await(60, TimeUnit.SECONDS), "the generation reached its first step");
+        return gen;
+    }
+
     @ParameterizedTest(name = "{0} threads")
     @ValueSource(ints = {2, 4})
     void eachThreadGetsTheImageItGetsAlone(int threads) throws Exception {
@@ -105,19 +121,10 @@ class PipelineConcurrencyTest {
             assertArrayEquals(unfused, run(p, REQUESTS.get(0).get()), "unfuse restores the weights exactly");
 
             // a generation holds at its first step while another thread asks to fuse
-            CountDownLatch atStep = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             ExecutorService pool = Executors.newFixedThreadPool(2);
             try {
-                Future<float[]> gen = pool.submit(() -> run(p, REQUESTS.get(0).get().progress((s, n, t) -> {
-                    atStep.countDown();
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                })));
-                assertTrue(atStep.await(60, TimeUnit.SECONDS));
+                Future<float[]> gen = heldAtFirstStep(pool, p, REQUESTS.get(0).get(), release);
                 AtomicBoolean fusedYet = new AtomicBoolean();
                 Future<?> fuse = pool.submit(() -> {
                     p.fuseLora();
@@ -170,19 +177,10 @@ class PipelineConcurrencyTest {
     void closeWaitsForARunningGenerationAndLaterCallsFailClearly() throws Exception {
         DiffusionPipeline p = DiffusionPipeline.fromPretrained(RefData.models(), PipelineOptions.defaults());
         float[] alone = run(p, REQUESTS.get(1).get());
-        CountDownLatch atStep = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            Future<float[]> gen = pool.submit(() -> run(p, REQUESTS.get(1).get().progress((s, n, t) -> {
-                atStep.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            })));
-            assertTrue(atStep.await(60, TimeUnit.SECONDS));
+            Future<float[]> gen = heldAtFirstStep(pool, p, REQUESTS.get(1).get(), release);
             Future<?> closing = pool.submit(p::close);
             Thread.sleep(300);
             assertFalse(closing.isDone(), "close waits for the running generation");

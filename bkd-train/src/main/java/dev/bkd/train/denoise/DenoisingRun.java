@@ -9,6 +9,7 @@ import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.io.FileTrees;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.DataOptions;
+import dev.bkd.train.loop.DataParallel;
 import dev.bkd.train.loop.EmptyPrompts;
 import dev.bkd.train.loop.ForwardProcess;
 import dev.bkd.train.loop.FrozenEncoders;
@@ -50,12 +51,14 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
     private final FrozenEncoders encoders;
     private final BatchSource data;
     private final O objective;
+    private final DataParallel parallel;
     private final ForwardProcess forward;
     private final Path scratch;
     private final TrainingLoop loop;
 
     private DenoisingRun(NDManager root, FrozenEncoders encoders, BatchSource data, O objective,
-                         ForwardProcess forward, Path scratch, TrainingLoop loop) {
+                         DataParallel parallel, ForwardProcess forward, Path scratch, TrainingLoop loop) {
+        this.parallel = parallel;
         this.root = root;
         this.encoders = encoders;
         this.data = data;
@@ -82,6 +85,7 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
         FrozenEncoders enc = null;
         BatchSource data = null;
         O o = null;
+        DataParallel parallel = null;
         try {
             UNet2DConditionModel unet = UNet2DConditionModel.fromPretrained(model.resolve("unet"), root,
                     UNet2DConditionModel.Options.defaults().withDevice(device));
@@ -89,6 +93,12 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
             ForwardProcess fwd = new ForwardProcess(sched);
             MinSnrWeighting weighting = snrGamma == null ? null : new MinSnrWeighting(sched, snrGamma);
             o = objective.apply(new Parts(unet, sched, weighting, model, root));
+            if (train.replicas() > 1) {
+                parallel = DataParallel.replicate(o, train.devices(), root, m -> objective.apply(new Parts(
+                        UNet2DConditionModel.fromPretrained(model.resolve("unet"), m,
+                                UNet2DConditionModel.Options.defaults().withDevice(m.getDevice())),
+                        sched, weighting, model, m)));
+            }
             enc = FrozenEncoders.load(model, root, DataType.FLOAT32);
             data = EmptyPrompts.wrap(Sources.open(dataOptions, train, enc, root), proportionEmptyPrompts, enc, root);
             TrainingLoop loop = new TrainingLoop(train, o, data, fwd, out, root)
@@ -96,13 +106,19 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
                             .with("resolution", dataOptions.resolution()).with("center_crop", dataOptions.centerCrop())
                             .with("random_flip", dataOptions.randomFlip()).with("snr_gamma", snrGamma)
                             .with("empty_prompts", proportionEmptyPrompts));
-            return new DenoisingRun<>(root, enc, data, o, fwd, out.resolve(SCRATCH), loop);
+            if (parallel != null) {
+                loop.dataParallel(parallel);
+            }
+            return new DenoisingRun<>(root, enc, data, o, parallel, fwd, out.resolve(SCRATCH), loop);
         } catch (RuntimeException e) {
             if (data != null) {
                 data.close();
             }
             if (enc != null) {
                 enc.close();
+            }
+            if (parallel != null) {
+                parallel.close();
             }
             if (o != null) {
                 o.close();
@@ -150,6 +166,9 @@ public final class DenoisingRun<O extends Objective> implements AutoCloseable {
         }
         data.close();
         encoders.close();
+        if (parallel != null) {
+            parallel.close();
+        }
         objective.close();
         root.close();
     }

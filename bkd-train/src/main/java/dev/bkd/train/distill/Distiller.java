@@ -9,6 +9,7 @@ import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.train.inpaint.InpaintingConditioner;
 import dev.bkd.train.loop.BatchSource;
 import dev.bkd.train.loop.DataOptions;
+import dev.bkd.train.loop.DataParallel;
 import dev.bkd.train.loop.ForwardProcess;
 import dev.bkd.train.loop.FrozenEncoders;
 import dev.bkd.train.loop.OutputFolder;
@@ -91,6 +92,17 @@ public final class Distiller implements AutoCloseable {
                             ? o.student() : variant).with("data", o.data()).with("resolution", o.resolution())
                             .with("center_crop", o.centerCrop()).with("random_flip", o.randomFlip())
                             .with("loss_weights", spec.weights()).with("feature_pairs", spec.pairs().size()));
+            if (o.train().replicas() > 1) {
+                // each replica: the frozen teacher and the student on its own device; weights synced at the start
+                loop.dataParallel(DataParallel.replicate(objective, o.train().devices(), root, m -> {
+                    UNet2DConditionModel.Options fr = new UNet2DConditionModel.Options(m.getDevice(), o.frozenType(), null);
+                    UNet2DConditionModel.Options f32 = UNet2DConditionModel.Options.defaults().withDevice(m.getDevice());
+                    Students.Student sr = o.student() != null ? Students.load(o.student(), m, f32)
+                            : Students.prune(teacher.resolve("unet"), o.variant(), m, f32);
+                    return new DistillObjective(UNet2DConditionModel.fromPretrained(teacher.resolve("unet"), m, fr),
+                            sr.model(), spec, teacher);
+                }));
+            }
             if (!o.validationPrompts().isEmpty()) {
                 loop.validator(new ValidationSamples(teacher, s.model(), o.validationPrompts(), o.validationSteps(),
                         o.train().seed(), o.device()));

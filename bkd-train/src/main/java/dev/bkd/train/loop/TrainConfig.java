@@ -1,9 +1,11 @@
 package dev.bkd.train.loop;
 
+import ai.djl.Device;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.train.optim.AdamW;
 import dev.bkd.train.optim.Ema;
 import dev.bkd.train.optim.LrSchedule;
+import java.util.List;
 
 /**
  * The loop's knobs. Defaults follow BK-SDM's recipe: AdamW (0.9, 0.999, wd 1e-2, eps 1e-8) at a constant 5e-5,
@@ -21,11 +23,15 @@ import dev.bkd.train.optim.LrSchedule;
  * @param logEvery       steps between progress lines when stderr is not a terminal
  * @param allowChangedSetup resume even when the run's setup (teacher, data, batch, lr, seed, ...) differs from the
  *                       checkpoint's, or the checkpoint lies outside the output folder; the differences are logged
+ * @param devices        data parallelism: one model replica per device, each running its share of a step's
+ *                       micro-batches ({@link DataParallel}); empty or one device: the trainer's device alone
  */
 public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, String lrScheduler, long warmup,
                           double maxGradNorm, AdamW.Config adam, Ema.Config ema, long seed, long checkpointEvery,
-                          int keepLast, String resume, long validateEvery, int logEvery, boolean allowChangedSetup) {
+                          int keepLast, String resume, long validateEvery, int logEvery, boolean allowChangedSetup,
+                          List<Device> devices) {
     public TrainConfig {
+        devices = devices == null ? List.of() : List.copyOf(devices);
         positive("steps", steps);
         positive("batch size", batchSize);
         positive("gradient accumulation", gradAccum);
@@ -50,9 +56,14 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         return LrSchedule.byName(lrScheduler, lr, warmup, steps);
     }
 
-    /** Images per optimizer step. */
+    /** Images per optimizer step: micro-batch x accumulation x replicas. */
     public int effectiveBatch() {
-        return batchSize * gradAccum;
+        return batchSize * gradAccum * replicas();
+    }
+
+    /** Model replicas (devices) a step's micro-batches are spread over; 1 without data parallelism. */
+    public int replicas() {
+        return Math.max(1, devices.size());
     }
 
     /**
@@ -86,6 +97,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         b.resume = resume;
         b.validateEvery = validateEvery;
         b.logEvery = logEvery;
+        b.devices = devices;
         b.allowChangedSetup = allowChangedSetup;
         return b;
     }
@@ -108,6 +120,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         private boolean allowChangedSetup;
         private long validateEvery = 0;
         private int logEvery = 10;
+        private List<Device> devices = List.of();
 
         public Builder steps(long v) {
             steps = v;
@@ -184,6 +197,11 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
             return this;
         }
 
+        public Builder devices(List<Device> v) {
+            devices = v;
+            return this;
+        }
+
         public Builder allowChangedSetup(boolean v) {
             allowChangedSetup = v;
             return this;
@@ -191,7 +209,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
 
         public TrainConfig build() {
             return new TrainConfig(steps, batchSize, gradAccum, lr, lrScheduler, warmup, maxGradNorm, adam, ema, seed,
-                    checkpointEvery, keepLast, resume, validateEvery, logEvery, allowChangedSetup);
+                    checkpointEvery, keepLast, resume, validateEvery, logEvery, allowChangedSetup, devices);
         }
     }
 }

@@ -67,6 +67,7 @@ public final class TrainingLoop {
     private int evalEvery;
     private String keepBest;
     private ProgressBar progress;
+    private DataParallel parallel;
     private RunSetup setup = RunSetup.empty();
 
     /** Arrays live under {@code root} (its device is the training device). */
@@ -109,6 +110,18 @@ public final class TrainingLoop {
     }
 
     /**
+     * Spreads each step's micro-batches over the replicas of {@code dp} (whose replica 0 must be this loop's
+     * objective), so a step sees {@code gradAccum x replicas} micro-batches; see {@link DataParallel}.
+     */
+    public TrainingLoop dataParallel(DataParallel dp) {
+        if (dp.replicaFor(0) != objective) {
+            throw new IllegalArgumentException("replica 0 must be the loop's objective");
+        }
+        this.parallel = dp.size() > 1 ? dp : null;
+        return this;
+    }
+
+    /**
      * What this run is set up with beyond the loop's own knobs (teacher or model, data, resolution, loss
      * weights): recorded in every checkpoint and compared on {@code --resume}.
      */
@@ -119,7 +132,10 @@ public final class TrainingLoop {
 
     /** The full setup: the caller's plus the loop knobs that change what is trained. */
     private RunSetup fullSetup() {
-        return setup.with("batch", cfg.batchSize()).with("grad_accum", cfg.gradAccum()).with("lr", cfg.lr())
+        // micro-batches per step: K replicas x accumulation A is the step of one device with K·A (DataParallel),
+        // so either may resume the other
+        return setup.with("batch", cfg.batchSize()).with("grad_accum", cfg.gradAccum() * cfg.replicas())
+                .with("lr", cfg.lr())
                 .with("lr_scheduler", cfg.lrScheduler()).with("warmup", cfg.warmup())
                 .with("max_grad_norm", cfg.maxGradNorm()).with("adam", cfg.adam())
                 .with("ema", cfg.ema()).with("seed", Long.toUnsignedString(cfg.seed()));
@@ -140,6 +156,9 @@ public final class TrainingLoop {
         try (AdamW adamw = new AdamW(root, cfg.adam());
              Ema ema = cfg.ema() == null ? null : new Ema(params, root, cfg.ema())) {
             long step = resume(ckpts, params, adamw, ema, rng);
+            if (parallel != null) {
+                parallel.broadcast(); // replicas start from the (possibly resumed) master weights
+            }
             ProgressBar bar = progress != null ? progress : ProgressBar.forStderr(cfg.steps(), cfg.logEvery());
             Path last = null;
             long saved = step;
@@ -212,29 +231,38 @@ public final class TrainingLoop {
         long t0 = System.nanoTime();
         Map<String, Double> losses = new LinkedHashMap<>();
         int images = 0;
-        int k = cfg.gradAccum();
+        int k = cfg.gradAccum() * (parallel == null ? 1 : parallel.size());
         try (NDManager s = root.newSubManager()) {
+            Map<String, NDArray> reduced = parallel == null ? null : new LinkedHashMap<>();
             for (int micro = 0; micro < k; micro++) {
                 try (NDManager mb = s.newSubManager()) {
                     CleanBatch clean = data.next(mb, rng);                              // data
                     DiffusionBatch batch = forward.apply(clean, rng, mb);               // noise
+                    Objective o = parallel == null ? objective : parallel.replicaFor(micro);
+                    DiffusionBatch onDevice = parallel == null ? batch : parallel.onReplica(batch, micro);
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        LossTerms l = objective.loss(batch);                            // model(s) and loss
+                        LossTerms l = o.loss(onDevice);                                 // model(s) and loss
                         for (Map.Entry<String, NDArray> e : l.logged().entrySet()) {
                             double v = NonFiniteLossException.check(step + 1, e.getKey(), e.getValue().getFloat());
                             losses.merge(e.getKey(), v / k, Double::sum);
                         }
                         gc.backward(Scalars.div(l.total(), (float) k));                  // backward
                     }
+                    if (parallel != null) {
+                        parallel.accumulate(micro, reduced, s);                         // reduce, in micro order
+                    }
                     images += batch.size();
                 }
             }
-            Map<String, NDArray> grads = Autograd.grads(params, s);                    // step
+            Map<String, NDArray> grads = parallel == null ? Autograd.grads(params, s) : reduced;   // step
             double norm = cfg.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(grads.values(), cfg.maxGradNorm())
                     : GradClip.globalNorm(grads.values());
             NonFiniteLossException.check(step + 1, "grad_norm", norm);
             adamw.step(params, grads, lr);
             Autograd.zeroGrads(params);
+            if (parallel != null) {
+                parallel.broadcast();
+            }
             if (ema != null) {
                 ema.step(params);
             }
