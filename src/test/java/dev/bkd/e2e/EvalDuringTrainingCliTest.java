@@ -13,7 +13,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code bkd distill --eval-every}: validation loss and CLIP score in the metrics, the best weights kept. */
+/**
+ * {@code bkd distill --eval-every}: validation loss (held-out {@code --eval-data}, else a fixed training batch named
+ * apart) and CLIP score in the metrics, the best weights kept.
+ */
 class EvalDuringTrainingCliTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -30,6 +33,7 @@ class EvalDuringTrainingCliTest {
     @Test
     void evaluationIsLoggedKeepsTheBestAndLeavesTrainingUnchanged(@TempDir Path tmp) throws Exception {
         Path data = ShapesDataset.folder(tmp.resolve("data"), 6, 40, 5);
+        Path heldOut = ShapesDataset.folder(tmp.resolve("held-out"), 3, 40, 77);
         Path prompts = tmp.resolve("eval-prompts.txt");
         Files.writeString(prompts, "a red circle on a blue background\na green square on a white background\n");
         Path cache = tmp.resolve("cache");
@@ -38,7 +42,7 @@ class EvalDuringTrainingCliTest {
         Cli a = Cli.run(DistillCliTest.args(data, plain, cache, "--steps", "4"));
         assertEquals(0, a.code(), a.err());
         List<String> more = new ArrayList<>(List.of(DistillCliTest.args(data, evald, cache, "--steps", "4")));
-        more.addAll(List.of("--eval-every", "2", "--eval-prompts", prompts.toString(), "--eval-steps", "2",
+        more.addAll(List.of("--eval-every", "2", "--eval-data", heldOut.toString(), "--eval-prompts", prompts.toString(), "--eval-steps", "2",
                 "--clip", RefData.file("eval", "clip_tiny").toString(), "--keep-best", "clip_score"));
         Cli b = Cli.run(more.toArray(String[]::new));
         assertEquals(0, b.code(), b.err());
@@ -75,7 +79,7 @@ class EvalDuringTrainingCliTest {
 
         // a run stopped at step 2 and resumed evaluates on the same batch: step 4 matches the uninterrupted run
         Path resumed = tmp.resolve("resumed");
-        String[] evalArgs = {"--eval-every", "2", "--eval-prompts", prompts.toString(), "--eval-steps", "2", "--clip",
+        String[] evalArgs = {"--eval-every", "2", "--eval-data", heldOut.toString(), "--eval-prompts", prompts.toString(), "--eval-steps", "2", "--clip",
             RefData.file("eval", "clip_tiny").toString(), "--keep-best", "val_loss"};
         List<String> first = new ArrayList<>(List.of(DistillCliTest.args(data, resumed, cache, "--steps", "2")));
         first.addAll(List.of(evalArgs));
@@ -91,9 +95,55 @@ class EvalDuringTrainingCliTest {
         assertEquals(Math.min(r.get(1).get("val_loss").asDouble(), r.get(r.size() - 1).get("val_loss").asDouble()),
                 lowest.get("value").asDouble(), 1e-12, "val_loss: lower is better, across the resume");
 
+        // without --eval-data: the same weights at step 2, measured on a fixed training batch, named apart
+        Path fixed = tmp.resolve("fixed");
+        Cli f = Cli.run(DistillCliTest.args(data, fixed, cache, "--steps", "2", "--eval-every", "2"));
+        assertEquals(0, f.code(), f.err());
+        JsonNode fr = rows(fixed.resolve("metrics.jsonl")).get(1);
+        assertFalse(fr.has("val_loss"), "a training batch is not a validation loss: " + fr);
+        assertEquals(p.get(1).get("loss").asDouble(), fr.get("loss").asDouble(), 0.0, "same weights at step 2");
+        assertTrue(Double.isFinite(fr.get("fixed_train_loss").asDouble()));
+        assertNotEquals(fr.get("fixed_train_loss").asDouble(), e.get(1).get("val_loss").asDouble(),
+                "held-out images give another loss than the training batch");
+
+        Cli keep = Cli.run(DistillCliTest.args(data, tmp.resolve("keep"), cache, "--steps", "2", "--eval-every", "1",
+                "--keep-best", "val_loss"));
+        assertEquals(1, keep.code());
+        assertTrue(keep.err().contains("--eval-data"), keep.err());
+        Path missing = tmp.resolve("no-such-folder");
+        Path empty = Files.createDirectories(tmp.resolve("empty-folder"));
+        for (Path dir : List.of(missing, empty)) {
+            Cli b2 = Cli.run(DistillCliTest.args(data, tmp.resolve("bad-" + dir.getFileName()), cache, "--steps", "2",
+                    "--eval-every", "1", "--eval-data", dir.toString()));
+            assertEquals(1, b2.code(), b2.err());
+            assertTrue(b2.err().contains("--eval-data") && b2.err().contains(dir.getFileName().toString()), b2.err());
+        }
+
         Cli bad = Cli.run(DistillCliTest.args(data, tmp.resolve("bad"), cache, "--steps", "2", "--eval-every", "1",
                 "--eval-prompts", prompts.toString()));
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("--clip"), bad.err());
+    }
+
+    @Test
+    void finetuneAndLoraTakeHeldOutImagesAlsoAsWebdataset(@TempDir Path tmp) throws Exception {
+        Path data = ShapesDataset.folder(tmp.resolve("data"), 4, 40, 5);
+        Path heldOut = ShapesDataset.folder(tmp.resolve("held-out"), 4, 40, 77);
+        Path shards = CacheCliTest.webdataset(heldOut, tmp.resolve("shards"));
+        String model = RefData.models().toString();
+        for (String[] run : List.of(
+                new String[] {"finetune", "--eval-data", shards.resolve("{00000..00001}.tar").toString()},
+                new String[] {"lora", "--eval-data", heldOut.toString(), "--eval-batch", "2"})) {
+            Path out = tmp.resolve(run[0]);
+            List<String> a = new ArrayList<>(List.of(run[0], "--model", model, "--data", data.toString(), "--out",
+                    out.toString(), "--resolution", "32", "--steps", "1", "--batch", "2", "--checkpoint-every", "0",
+                    "--eval-every", "1"));
+            a.addAll(List.of(run).subList(1, run.length));
+            Cli c = Cli.run(a.toArray(String[]::new));
+            assertEquals(0, c.code(), c.err());
+            JsonNode row = rows(out.resolve("metrics.jsonl")).get(0);
+            assertTrue(Double.isFinite(row.get("val_loss").asDouble()), run[0] + ": " + row);
+            assertFalse(row.has("fixed_train_loss"), run[0] + ": " + row);
+        }
     }
 }

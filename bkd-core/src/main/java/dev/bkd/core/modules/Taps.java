@@ -88,6 +88,11 @@ public final class Taps implements AutoCloseable {
         return value;
     }
 
+    /** What was recorded so far, in order, without checking that every requested path ran (a live view). */
+    public Map<String, NDArray> recorded() {
+        return java.util.Collections.unmodifiableMap(got);
+    }
+
     /** The recorded outputs by path, in the order they were produced. */
     public Map<String, NDArray> results() {
         for (String p : wanted.values()) {

@@ -197,12 +197,80 @@ public final class UNet2DConditionModel extends Module implements AutoCloseable 
         }
     }
 
+    /**
+     * The forward with gradient checkpointing (diffusers' {@code enable_gradient_checkpointing}): each segment
+     * (stem, every down block, mid, every up block, head) keeps only its inputs and is recomputed in the backward.
+     * The output and features are leaves: build the loss from them, run its backward, then call
+     * {@link Segments#backward()} of the result, which carries the gradients into the parameters (equal to a plain
+     * forward's).
+     */
+    public Segments.Result forwardCheckpointed(NDArray sample, NDArray timestep, NDArray encoderHiddenStates,
+                                              List<String> taps) {
+        check(sample, timestep, encoderHiddenStates);
+        return Segments.forward(this, sample, timestep, encoderHiddenStates, taps);
+    }
+
     private static void keep(NDArray a, NDManager m) {
         NDScope.unregister(a);
         a.attach(m);
     }
 
+    /** A forward as plain calls: every segment runs directly, in the caller's scope and grad mode. */
+    private static final Segments.Runner DIRECT = (fn, inputs) -> fn.apply(inputs);
+
     private NDArray run(NDArray sample, NDArray timestep, NDArray context) {
+        return run(sample, timestep, context, DIRECT);
+    }
+
+    /**
+     * The forward as a chain of segments (stem with the time embedding, each down block, mid, each up block,
+     * head), each a function of the arrays it reads, so gradient checkpointing can re-run one alone.
+     */
+    NDArray run(NDArray sample, NDArray timestep, NDArray context, Segments.Runner r) {
+        List<NDArray> stem = r.run(in -> stem(in.get(0), in.get(1)), List.of(sample, timestep));
+        NDArray emb = stem.get(0);
+        NDArray h = stem.get(1);
+        List<NDArray> skips = new ArrayList<>();
+        skips.add(h);
+        for (UNetDownBlock blk : downBlocks) {
+            List<NDArray> o = r.run(in -> {
+                UNetDownBlock.Output d = blk.forward(in.get(0), in.get(1), in.get(2));
+                List<NDArray> l = new ArrayList<>();
+                l.add(d.hidden());
+                l.addAll(d.states());
+                return l;
+            }, List.of(h, emb, context));
+            h = o.get(0);
+            skips.addAll(o.subList(1, o.size()));
+        }
+        if (midBlock != null) {
+            h = r.run(in -> List.of(midBlock.forward(in.get(0), in.get(1), in.get(2))), List.of(h, emb, context))
+                    .get(0);
+        }
+        long factor = 1L << config.numUpsamplers();
+        Shape s = sample.getShape();
+        boolean forwardSize = s.get(2) % factor != 0 || s.get(3) % factor != 0;
+        for (int i = 0; i < upBlocks.size(); i++) {
+            UNetUpBlock blk = upBlocks.get(i);
+            int k = blk.numResnets();
+            List<NDArray> res = new ArrayList<>(skips.subList(skips.size() - k, skips.size()));
+            skips.subList(skips.size() - k, skips.size()).clear();
+            long[] size = null;
+            if (i < upBlocks.size() - 1 && forwardSize) {
+                Shape last = skips.get(skips.size() - 1).getShape();
+                size = new long[] {last.get(2), last.get(3)};
+            }
+            long[] sz = size;
+            List<NDArray> in = new ArrayList<>(List.of(h, emb, context));
+            in.addAll(res);
+            h = r.run(a -> List.of(blk.forward(a.get(0), a.subList(3, a.size()), a.get(1), a.get(2), sz)), in)
+                    .get(0);
+        }
+        return r.run(in -> List.of(head(in.get(0))), List.of(h)).get(0);
+    }
+
+    /** Input centering, the time embedding and conv_in: returns (emb, h). */
+    private List<NDArray> stem(NDArray sample, NDArray timestep) {
         long b = sample.getShape().get(0);
         NDArray x = sample;
         if (config.centerInputSample()) {
@@ -218,36 +286,14 @@ public final class UNet2DConditionModel extends Module implements AutoCloseable 
         if (timeEmbedAct != null) {
             emb = timeEmbedAct.forward(emb);
         }
+        return List.of(emb, out(convIn, convIn.forward(x)));
+    }
 
-        NDArray h = out(convIn, convIn.forward(x));
-        List<NDArray> skips = new ArrayList<>();
-        skips.add(h);
-        for (UNetDownBlock blk : downBlocks) {
-            UNetDownBlock.Output o = blk.forward(h, emb, context);
-            h = o.hidden();
-            skips.addAll(o.states());
-        }
-        if (midBlock != null) {
-            h = midBlock.forward(h, emb, context);
-        }
-        long factor = 1L << config.numUpsamplers();
-        Shape s = sample.getShape();
-        boolean forwardSize = s.get(2) % factor != 0 || s.get(3) % factor != 0;
-        for (int i = 0; i < upBlocks.size(); i++) {
-            UNetUpBlock blk = upBlocks.get(i);
-            int k = blk.numResnets();
-            List<NDArray> res = new ArrayList<>(skips.subList(skips.size() - k, skips.size()));
-            skips.subList(skips.size() - k, skips.size()).clear();
-            long[] size = null;
-            if (i < upBlocks.size() - 1 && forwardSize) {
-                Shape last = skips.get(skips.size() - 1).getShape();
-                size = new long[] {last.get(2), last.get(3)};
-            }
-            h = blk.forward(h, res, emb, context, size);
-        }
-        h = out(convNormOut, convNormOut.forward(h));
-        h = convAct.forward(h);
-        return out(convOut, convOut.forward(h));
+    /** conv_norm_out, conv_act, conv_out. */
+    private NDArray head(NDArray h) {
+        NDArray y = out(convNormOut, convNormOut.forward(h));
+        y = convAct.forward(y);
+        return out(convOut, convOut.forward(y));
     }
 
     private void check(NDArray sample, NDArray timestep, NDArray context) {

@@ -83,6 +83,10 @@ final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--no-optimizer", description = "KD step without the AdamW update (saves 2 x student size of memory).")
     boolean noOptimizer;
 
+    @Option(names = "--gradient-checkpointing", description = "KD step: the student's forward with gradient"
+            + " checkpointing (each block recomputed in the backward; less memory, about one more forward of time).")
+    boolean gradientCheckpointing;
+
     @Option(names = "--threads", paramLabel = "N", description = "libtorch intra-op threads (default: the engine's,"
             + " one per core). On a busy machine 1 can be far faster for small models.")
     Integer threads;
@@ -161,7 +165,7 @@ final class BenchmarkCommand implements Callable<Integer> {
                         + " stages)");
             }
             return VariantBenchmark.run(teacher, variants, new VariantBenchmark.Settings(size, batch, steps,
-                    !noTrain, !noOptimizer, UNetTable.TEXT_TOKENS), out);
+                    !noTrain, !noOptimizer, UNetTable.TEXT_TOKENS, gradientCheckpointing), out);
         }
     }
 
@@ -189,6 +193,9 @@ final class BenchmarkCommand implements Callable<Integer> {
                 }
                 if (noOptimizer) {
                     cmd.add("--no-optimizer");
+                }
+                if (gradientCheckpointing) {
+                    cmd.add("--gradient-checkpointing");
                 }
                 Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
                 try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
@@ -265,6 +272,7 @@ final class BenchmarkCommand implements Callable<Integer> {
                 + " before, for scale)");
         if (!noTrain) {
             out.println("KD step = teacher forward (no grad) + student forward/backward of MSE(student, teacher)"
+                    + (gradientCheckpointing ? " with gradient checkpointing" : "")
                     + (noOptimizer ? "" : " + AdamW update") + "; not measured for the teacher itself.");
         }
     }
@@ -292,6 +300,7 @@ final class BenchmarkCommand implements Callable<Integer> {
         settings.put("text_tokens", UNetTable.TEXT_TOKENS);
         settings.put("dtype", "float32");
         settings.put("isolated", isolate);
+        settings.put("gradient_checkpointing", gradientCheckpointing);
         settings.put("kd_step", noTrain ? null : "teacher forward (no grad) + student forward/backward of"
                 + " MSE(student, teacher)" + (noOptimizer ? "" : " + AdamW update"));
         VariantBenchmark.Result teacher = rs.stream().filter(r -> r.variant().equals(VariantBenchmark.TEACHER))

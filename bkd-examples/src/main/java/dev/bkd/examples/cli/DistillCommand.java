@@ -125,7 +125,7 @@ final class DistillCommand implements Callable<Integer> {
         try (Distiller d = Distiller.prepare(options);
              ai.djl.ndarray.NDManager evalManager = ai.djl.ndarray.NDManager.newBaseManager();
              var ev = evaluation.attach(d.loop(), teacher, d.objective().student(), options.train().seed(),
-                     options.device(), evalManager)) {
+                     options.device(), evalManager, data.dataset(), options.resolution())) {
             r = d.run();
         }
         PrintWriter w = spec.commandLine().getOut();
@@ -167,7 +167,10 @@ final class DistillCommand implements Callable<Integer> {
                     .preset(preset).pairsFile(pairsFile).lambdas(lambdaTask, lambdaOut, lambdaFeat)
                     .dataOptions(data.dataset()).resolution(resolution).centerCrop(data.centerCrop())
                     .randomFlip(data.randomFlip).cacheDir(data.cache).train(t)
-                    .device(devices.primary(single)).frozenDtype(dtype(frozenDtype)).validationSteps(validation.steps);
+                    .device(devices.primary(single)).validationSteps(validation.steps)
+                    // --mixed-precision fp16 runs the frozen models in float16 unless --frozen-dtype says otherwise
+                    .frozenDtype(frozenDtype == null && "fp16".equals(training.mixedPrecision) ? DataType.FLOAT16
+                            : dtype(frozenDtype));
             pairs.forEach(p -> b.pair(FeaturePair.parse(p)));
             validation.prompts.forEach(b::validationPrompt);
             return b.build();

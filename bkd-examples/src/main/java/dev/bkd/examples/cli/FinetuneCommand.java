@@ -71,7 +71,7 @@ final class FinetuneCommand implements Callable<Integer> {
         try (Finetuner f = Finetuner.prepare(o);
              ai.djl.ndarray.NDManager evalManager = ai.djl.ndarray.NDManager.newBaseManager();
              var ev = evaluation.attach(f.loop(), model, f.objective().unet(), o.train().seed(),
-                     ai.djl.Device.cpu(), evalManager)) {
+                     ai.djl.Device.cpu(), evalManager, data.dataset(), o.data().resolution())) {
             r = f.run();
         }
         Trained.report(w, r, out);

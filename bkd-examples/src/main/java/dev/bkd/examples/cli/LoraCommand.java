@@ -86,7 +86,7 @@ final class LoraCommand implements Callable<Integer> {
         try (LoraTrainer t = LoraTrainer.prepare(o);
              ai.djl.ndarray.NDManager evalManager = ai.djl.ndarray.NDManager.newBaseManager();
              var ev = evaluation.attach(t.loop(), model, t.objective().unet(), o.train().seed(),
-                     ai.djl.Device.cpu(), evalManager)) {
+                     ai.djl.Device.cpu(), evalManager, data.dataset(), o.data().resolution())) {
             r = t.run();
         }
         Path file = LoraTrainer.weightsFile(out).toAbsolutePath().normalize();

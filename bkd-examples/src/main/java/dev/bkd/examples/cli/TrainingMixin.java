@@ -88,12 +88,22 @@ final class TrainingMixin {
         return builder().validateEvery(every).build();
     }
 
+    @Option(names = "--gradient-checkpointing", description = "Recompute each UNet block in the backward instead of"
+            + " keeping its activations: much less memory for about one more forward of time; same gradients.")
+    boolean gradientCheckpointing;
+
+    @Option(names = "--mixed-precision", defaultValue = "no", paramLabel = "no|fp16", description = "fp16: dynamic"
+            + " loss scaling (GradScaler's defaults, state kept in checkpoints) and, for distill, float16 frozen models"
+            + " (slow on a CPU). The trained model keeps float32 weights and math. Default: ${DEFAULT-VALUE}.")
+    String mixedPrecision;
+
     private TrainConfig.Builder builder() {
         return TrainConfig.builder().steps(steps).batchSize(batch).gradAccum(gradAccum).lr(lr)
                 .lrScheduler(lrScheduler).warmup(warmup).maxGradNorm(maxGradNorm)
                 .adam(new AdamW.Config(beta1, beta2, epsilon, weightDecay))
                 .ema(ema ? Ema.Config.defaults().withDecay(emaDecay) : null).seed(seed)
                 .checkpointEvery(checkpointEvery).keepLast(keep).resume(resume).logEvery(logEvery)
-                .allowChangedSetup(allowChangedSetup);
+                .allowChangedSetup(allowChangedSetup).gradientCheckpointing(gradientCheckpointing)
+                .mixedPrecision(mixedPrecision);
     }
 }

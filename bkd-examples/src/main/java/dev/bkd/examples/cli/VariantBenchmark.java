@@ -12,6 +12,7 @@ import dev.bkd.core.prune.UNetCost;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.core.weights.Weights;
+import dev.bkd.train.loop.UNetPass;
 import dev.bkd.train.optim.AdamW;
 import dev.bkd.core.djl.Autograd;
 import java.io.IOException;
@@ -35,8 +36,16 @@ import java.util.Map;
 final class VariantBenchmark {
     static final String TEACHER = "teacher";
 
-    /** @param optimizer false skips the AdamW update (the step is then forward + backward only) */
-    record Settings(int size, int batch, int steps, boolean train, boolean optimizer, int textTokens) {}
+    /**
+     * @param optimizer false skips the AdamW update (the step is then forward + backward only)
+     * @param checkpointing the student's KD forward with gradient checkpointing (blocks recomputed in the backward)
+     */
+    record Settings(int size, int batch, int steps, boolean train, boolean optimizer, int textTokens,
+                    boolean checkpointing) {
+        Settings(int size, int batch, int steps, boolean train, boolean optimizer, int textTokens) {
+            this(size, batch, steps, train, optimizer, textTokens, false);
+        }
+    }
 
     /** Median, fastest and every timed run, in seconds. */
     record Timing(double median, double min, List<Double> runs) {}
@@ -127,8 +136,13 @@ final class VariantBenchmark {
                         target = teacher.forward(in[0], 500, in[1]);
                     }
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray loss = student.forward(in[0], 500, in[1]).sub(target).square().mean();
+                        UNetPass pass = UNetPass.run(student, in[0], step.create(500.0), in[1], List.of(),
+                                s.checkpointing());
+                        NDArray loss = pass.output().sample().sub(target).square().mean();
                         gc.backward(loss);
+                        if (pass.afterBackward() != null) {
+                            pass.afterBackward().run();
+                        }
                     }
                     if (s.optimizer()) {
                         adamw.step(params, Autograd.grads(params, step), 1e-5);

@@ -44,8 +44,26 @@ public final class ImageBatches {
         this.dropLast = dropLast;
     }
 
+    /**
+     * A batch still in Java memory (no NDArray, so another thread may make it): pixels (B*3*n*n) in [-1, 1], and
+     * the data position right after it.
+     */
+    public record HostBatch(float[] pixels, int resolution, List<String> captions, int[] items, DataPosition after) {
+        /** The batch with its pixels created in {@code manager}. */
+        public Batch toBatch(NDManager manager) {
+            int n = resolution;
+            NDArray x = manager.create(pixels, new Shape(items.length, 3, n, n));
+            return new Batch(x, captions, items);
+        }
+    }
+
     /** The next batch, its pixels created in {@code manager}. */
     public Batch next(NDManager manager) {
+        return nextHost().toBatch(manager);
+    }
+
+    /** The next batch loaded, decoded and transformed, before any NDArray exists (what a prefetch thread runs). */
+    public HostBatch nextHost() {
         int n = transform.resolution();
         int failuresInARow = 0;
         while (true) {
@@ -78,8 +96,8 @@ public final class ImageBatches {
             for (int b = 0; b < pixels.size(); b++) {
                 System.arraycopy(pixels.get(b), 0, flat, b * 3 * n * n, 3 * n * n);
             }
-            NDArray x = manager.create(flat, new Shape(pixels.size(), 3, n, n));
-            return new Batch(x, List.copyOf(captions), items.stream().mapToInt(Integer::intValue).toArray());
+            return new HostBatch(flat, n, List.copyOf(captions), items.stream().mapToInt(Integer::intValue).toArray(),
+                    sampler.position());
         }
     }
 

@@ -11,6 +11,7 @@ import dev.bkd.train.loop.LossTerms;
 import dev.bkd.train.loop.Objective;
 import dev.bkd.core.djl.Autograd;
 import dev.bkd.train.loop.PipelineExport;
+import dev.bkd.train.loop.UNetPass;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +31,7 @@ public final class DistillObjective implements Objective {
     private final DataType teacherType;
     private final Map<String, NDArray> trainable;
     private final Path teacherPipeline;
+    private boolean checkpointing;
 
     /** Freezes {@code teacher}, makes every student parameter trainable; {@code teacherPipeline} supplies the rest of the output. */
     public DistillObjective(UNet2DConditionModel teacher, UNet2DConditionModel student, KdSpec spec,
@@ -119,19 +121,30 @@ public final class DistillObjective implements Objective {
 
     @Override
     public LossTerms loss(DiffusionBatch b) {
-        DistillLoss.Terms t = terms(b);
-        return new LossTerms(t.total(), t.logged());
+        UNetPass[] pass = new UNetPass[1];
+        DistillLoss.Terms t = terms(b, pass, checkpointing);
+        return pass[0].attach(new LossTerms(t.total(), t.logged()));
+    }
+
+    @Override
+    public void gradientCheckpointing(boolean on) {
+        checkpointing = on;
     }
 
     /** Teacher forward (no graph), student forward, then the loss with every per-pair term. */
     public DistillLoss.Terms terms(DiffusionBatch b) {
+        return terms(b, new UNetPass[1], false); // its callers run a plain backward, never a replay
+    }
+
+    private DistillLoss.Terms terms(DiffusionBatch b, UNetPass[] pass, boolean checkpointing) {
         UNet2DConditionModel.Output tea;
         NDArray in = b.unetInput(); // both models see the same mask and masked-image latents (inpainting)
         try (Autograd.NoGrad ng = Autograd.noGrad()) {
             tea = teacher.forward(cast(in), b.timesteps(), cast(b.encoderHiddenStates()), spec().teacherTaps());
         }
-        UNet2DConditionModel.Output stu = student.forward(in, b.timesteps(), b.encoderHiddenStates(),
-                spec().studentTaps());
+        pass[0] = UNetPass.run(student, in, b.timesteps(), b.encoderHiddenStates(), spec().studentTaps(),
+                checkpointing);
+        UNet2DConditionModel.Output stu = pass[0].output();
         return loss.compute(stu.sample(), tea.sample(), b.target(), stu.features(), tea.features());
     }
 

@@ -9,8 +9,10 @@ import dev.bkd.train.denoise.MinSnrWeighting;
 import dev.bkd.train.loop.PipelineExport;
 import dev.bkd.train.loop.DiffusionBatch;
 import dev.bkd.train.loop.LossTerms;
+import dev.bkd.train.loop.UNetPass;
 import dev.bkd.train.loop.Objective;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,6 +21,7 @@ import java.util.Map;
  * parameter trains; the text encoder and VAE stay frozen (their outputs can be cached).
  */
 public final class FinetuneObjective implements Objective {
+    private boolean checkpointing;
     public static final String NAME = "finetune";
 
     private final UNet2DConditionModel unet;
@@ -55,8 +58,13 @@ public final class FinetuneObjective implements Objective {
 
     @Override
     public LossTerms loss(DiffusionBatch b) {
-        NDArray pred = unet.forward(b.noisyLatents(), b.timesteps(), b.encoderHiddenStates());
-        return DenoisingLoss.of(pred, b, weighting);
+        UNetPass pass = UNetPass.run(unet, b.noisyLatents(), b.timesteps(), b.encoderHiddenStates(), List.of(), checkpointing);
+        return pass.attach(DenoisingLoss.of(pass.output().sample(), b, weighting));
+    }
+
+    @Override
+    public void gradientCheckpointing(boolean on) {
+        checkpointing = on;
     }
 
     /** A complete pipeline folder: the trained {@code unet/} and the base pipeline's other components. */

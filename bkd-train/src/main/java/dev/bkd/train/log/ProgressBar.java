@@ -12,6 +12,7 @@ import java.util.function.LongSupplier;
  * run does not count the steps it skipped.
  */
 public final class ProgressBar {
+    private double dataWait = Double.NaN;
     private static final int BAR = 20;
 
     private final PrintStream out;
@@ -43,6 +44,15 @@ public final class ProgressBar {
 
     /** Reports that {@code step} (1-based count of finished steps) is done. */
     public void update(long step, Map<String, Double> losses, double imagesPerSecond) {
+        update(step, losses, imagesPerSecond, Double.NaN);
+    }
+
+    /**
+     * As above, with the fraction of the step's time spent waiting for its data ({@code NaN}: not shown), so a run
+     * that is limited by image decoding or the frozen encoders says so.
+     */
+    public void update(long step, Map<String, Double> losses, double imagesPerSecond, double dataWait) {
+        this.dataWait = dataWait;
         long now = nanoClock.getAsLong();
         if (firstStep < 0) {
             firstStep = step;
@@ -79,6 +89,9 @@ public final class ProgressBar {
             losses.forEach((k, v) -> b.append(' ').append(k).append(' ').append(String.format(Locale.ROOT, "%.4g", v)));
         }
         b.append(" | ").append(String.format(Locale.ROOT, "%.2f", imagesPerSecond)).append(" img/s");
+        if (!Double.isNaN(dataWait)) {
+            b.append(" | data ").append(Math.round(dataWait * 100)).append('%');
+        }
         b.append(" | ETA ").append(eta(step, now));
         return b.toString();
     }

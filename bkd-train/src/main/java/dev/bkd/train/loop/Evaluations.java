@@ -26,14 +26,17 @@ final class Evaluations implements AutoCloseable {
     private final String keepBest;
     private final Objective objective;
     private final BatchSource data;
+    private final BatchSource heldOut;
     private final ForwardProcess forward;
     private final NDManager root;
     private final Path out;
     private ValidationLoss validation;
     private Double best;
 
+    /** {@code heldOut}: the validation images (null: a fixed batch of {@code data}); closed with this. */
     Evaluations(boolean on, Evaluator evaluator, String keepBest, Objective objective, BatchSource data,
-            ForwardProcess forward, NDManager root, Path out) {
+            BatchSource heldOut, ForwardProcess forward, NDManager root, Path out) {
+        this.heldOut = heldOut;
         this.on = on;
         this.evaluator = evaluator;
         this.keepBest = keepBest;
@@ -58,7 +61,8 @@ final class Evaluations implements AutoCloseable {
             return m;
         }
         if (validation == null) {
-            validation = new ValidationLoss(data, forward, root);
+            validation = heldOut != null ? new ValidationLoss(heldOut, ValidationLoss.HELD_OUT, forward, root)
+                    : new ValidationLoss(data, ValidationLoss.TRAINING, forward, root);
         }
         Map<String, Double> all = new LinkedHashMap<>(m.losses());
         Map<String, Double> values = new LinkedHashMap<>(validation.compute(objective));
@@ -99,6 +103,9 @@ final class Evaluations implements AutoCloseable {
 
     @Override
     public void close() {
+        if (heldOut != null) {
+            heldOut.close();
+        }
         if (validation != null) {
             validation.close();
         }

@@ -8,9 +8,13 @@ import dev.bkd.train.data.DataPosition;
 import dev.bkd.train.data.EpochSampler;
 import dev.bkd.train.data.ImageBatches;
 import dev.bkd.train.data.ImageTransform;
+import dev.bkd.train.data.PrefetchedBatches;
 import java.util.Map;
 
-/** Micro-batches straight from the images: transform, then the frozen VAE and text encoder on every step. */
+/**
+ * Micro-batches straight from the images: transform, then the frozen VAE and text encoder on every step. Loading,
+ * decoding and augmenting run {@value #PREFETCH} batches ahead on a background thread ({@link PrefetchedBatches}).
+ */
 public final class ImageSource implements BatchSource {
     private final CaptionedDataset data;
     private final ImageTransform transform;
@@ -18,8 +22,9 @@ public final class ImageSource implements BatchSource {
     private final int batchSize;
     private final FrozenEncoders encoders;
     private final PixelConditioning conditioning;
-    private EpochSampler sampler;
-    private ImageBatches batches;
+    /** Batches read ahead: one in the queue and one being made while the step runs. */
+    static final int PREFETCH = 2;
+    private PrefetchedBatches batches;
 
     /** Shuffled epochs drawn from {@code seed} (augmentation too), starting at the beginning. */
     public ImageSource(CaptionedDataset data, ImageTransform transform, long seed, int batchSize,
@@ -57,12 +62,21 @@ public final class ImageSource implements BatchSource {
 
     @Override
     public void seek(DataPosition position) {
-        sampler = new EpochSampler(data.size(), seed, true, position);
-        batches = new ImageBatches(data, transform, sampler, batchSize, false);
+        close();
+        EpochSampler sampler = new EpochSampler(data.size(), seed, true, position);
+        batches = new PrefetchedBatches(new ImageBatches(data, transform, sampler, batchSize, false), PREFETCH);
     }
 
     @Override
     public int size() {
         return data.size();
+    }
+
+    /** Stops the read-ahead thread. */
+    @Override
+    public void close() {
+        if (batches != null) {
+            batches.close();
+        }
     }
 }

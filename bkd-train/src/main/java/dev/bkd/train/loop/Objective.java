@@ -1,6 +1,7 @@
 package dev.bkd.train.loop;
 
 import ai.djl.ndarray.NDArray;
+import dev.bkd.core.config.ConfigException;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -17,6 +18,17 @@ public interface Objective extends AutoCloseable {
 
     /** Forward and loss for one micro-batch; called with gradients recorded. */
     LossTerms loss(DiffusionBatch batch);
+
+    /**
+     * Switches gradient checkpointing of the trained UNet on or off (before the first {@link #loss}). Objectives
+     * without a UNet refuse to switch it on.
+     */
+    default void gradientCheckpointing(boolean on) {
+        if (on) {
+            throw new ConfigException("--gradient-checkpointing applies to UNet training (distill, finetune, lora);"
+                    + " `" + name() + "` has no UNet blocks to recompute");
+        }
+    }
 
     /** Writes the trained model into {@code outputDir} (called once, with EMA weights in place when EMA is on). */
     void save(Path outputDir);

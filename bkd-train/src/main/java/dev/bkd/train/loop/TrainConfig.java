@@ -21,6 +21,11 @@ import java.util.List;
  * @param resume         null, {@code latest}, a checkpoint folder name or a path
  * @param validateEvery  steps between validation samples (0: none)
  * @param logEvery       steps between progress lines when stderr is not a terminal
+ * @param gradientCheckpointing recompute each UNet block in the backward instead of keeping its activations
+ *                       (diffusers' {@code --gradient_checkpointing}): less memory, about one more forward of time
+ * @param mixedPrecision {@code no} or {@code fp16} (accelerate's meaning): fp16 adds dynamic loss scaling
+ *                       ({@link dev.bkd.train.optim.GradScaler}, its state in checkpoints); the frozen models' dtype
+ *                       is the trainer's choice
  * @param allowChangedSetup resume even when the run's setup (teacher, data, batch, lr, seed, ...) differs from the
  *                       checkpoint's, or the checkpoint lies outside the output folder; the differences are logged
  * @param devices        data parallelism: one model replica per device, each running its share of a step's
@@ -29,7 +34,7 @@ import java.util.List;
 public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, String lrScheduler, long warmup,
                           double maxGradNorm, AdamW.Config adam, Ema.Config ema, long seed, long checkpointEvery,
                           int keepLast, String resume, long validateEvery, int logEvery, boolean allowChangedSetup,
-                          List<Device> devices) {
+                          List<Device> devices, boolean gradientCheckpointing, String mixedPrecision) {
     public TrainConfig {
         devices = devices == null ? List.of() : List.copyOf(devices);
         positive("steps", steps);
@@ -43,6 +48,11 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
             throw new ConfigException("checkpoint interval, keep count, validation interval and warmup must be >= 0");
         }
         LrSchedule.byName(lrScheduler, lr, warmup, steps); // validates name and rate
+        mixedPrecision = mixedPrecision == null ? "no" : mixedPrecision;
+        if (!mixedPrecision.equals("no") && !mixedPrecision.equals("fp16")) {
+            throw new ConfigException("--mixed-precision must be `no` or `fp16` (bf16 aborts libtorch's CPU kernels"
+                    + " through DJL), got `" + mixedPrecision + "`");
+        }
     }
 
     private static void positive(String what, long v) {
@@ -54,6 +64,11 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
     /** The learning-rate schedule over {@link #steps}. */
     public LrSchedule schedule() {
         return LrSchedule.byName(lrScheduler, lr, warmup, steps);
+    }
+
+    /** Whether the loop scales the loss (--mixed-precision fp16). */
+    public boolean fp16() {
+        return mixedPrecision.equals("fp16");
     }
 
     /** Images per optimizer step: micro-batch x accumulation x replicas. */
@@ -99,6 +114,8 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         b.logEvery = logEvery;
         b.devices = devices;
         b.allowChangedSetup = allowChangedSetup;
+        b.gradientCheckpointing = gradientCheckpointing;
+        b.mixedPrecision = mixedPrecision;
         return b;
     }
 
@@ -118,6 +135,8 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
         private int keepLast = 3;
         private String resume = null;
         private boolean allowChangedSetup;
+        private boolean gradientCheckpointing;
+        private String mixedPrecision = "no";
         private long validateEvery = 0;
         private int logEvery = 10;
         private List<Device> devices = List.of();
@@ -207,9 +226,20 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, double lr, S
             return this;
         }
 
+        public Builder gradientCheckpointing(boolean v) {
+            gradientCheckpointing = v;
+            return this;
+        }
+
+        public Builder mixedPrecision(String v) {
+            mixedPrecision = v;
+            return this;
+        }
+
         public TrainConfig build() {
             return new TrainConfig(steps, batchSize, gradAccum, lr, lrScheduler, warmup, maxGradNorm, adam, ema, seed,
-                    checkpointEvery, keepLast, resume, validateEvery, logEvery, allowChangedSetup, devices);
+                    checkpointEvery, keepLast, resume, validateEvery, logEvery, allowChangedSetup, devices,
+                    gradientCheckpointing, mixedPrecision);
         }
     }
 }

@@ -26,6 +26,7 @@ import dev.bkd.train.optim.AdamW;
 import dev.bkd.core.djl.Autograd;
 import dev.bkd.train.optim.Ema;
 import dev.bkd.train.optim.GradClip;
+import dev.bkd.train.optim.GradScaler;
 import dev.bkd.train.optim.LrSchedule;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -54,6 +55,8 @@ public final class TrainingLoop {
     public static final String OPTIMIZER = "optimizer";
     public static final String EMA = "ema";
     public static final String RNG = "noise";
+    /** trainer_state.json key of the loss scaler's state (--mixed-precision fp16). */
+    public static final String SCALER = "grad_scaler";
 
     private final TrainConfig cfg;
     private final Objective objective;
@@ -64,11 +67,15 @@ public final class TrainingLoop {
     private Validator validator;
     private StepListener listener;
     private Evaluator evaluator;
+    private BatchSource heldOut;
     private int evalEvery;
     private String keepBest;
     private ProgressBar progress;
     private DataParallel parallel;
     private RunSetup setup = RunSetup.empty();
+    /** Fraction of the last step's time spent in {@link BatchSource#next} (waiting for decoded, encoded data). */
+    private double lastDataWait = Double.NaN;
+    private GradScaler scaler;
 
     /** Arrays live under {@code root} (its device is the training device). */
     public TrainingLoop(TrainConfig cfg, Objective objective, BatchSource data, ForwardProcess forward, Path outputDir,
@@ -87,8 +94,15 @@ public final class TrainingLoop {
         return this;
     }
 
+    /** As {@link #evaluation(Evaluator, int, String)}, the loss terms on held-out images ({@code val_<term>}). */
+    public TrainingLoop evaluation(Evaluator e, int every, String keepBest, BatchSource heldOut) {
+        evaluation(e, every, keepBest);
+        this.heldOut = heldOut;
+        return this;
+    }
+
     /**
-     * Every {@code every} steps, logs the loss terms on one fixed batch ({@code val_<term>}, see
+     * Every {@code every} steps, logs the loss terms on one fixed training batch ({@code fixed_train_<term>}, see
      * {@link ValidationLoss}) and what {@code e} measures (may be null) into the metrics and the loss plot. With
      * {@code keepBest} (one of those names), the weights with the best value so far are saved to {@code best/}
      * (highest for a CLIP score, lowest otherwise), with {@code best.json} saying step and value.
@@ -151,6 +165,11 @@ public final class TrainingLoop {
     public TrainResult run() {
         CheckpointManager ckpts = new CheckpointManager(out, cfg.keepLast());
         Map<String, NDArray> params = objective.trainable();
+        objective.gradientCheckpointing(cfg.gradientCheckpointing());
+        for (int i = 0; parallel != null && i < parallel.size(); i++) {
+            parallel.replicaFor(i).gradientCheckpointing(cfg.gradientCheckpointing());
+        }
+        scaler = cfg.fp16() ? new GradScaler(GradScaler.Config.defaults()) : null;
         Generator rng = new Generator(cfg.seed());
         LrSchedule schedule = cfg.schedule();
         try (AdamW adamw = new AdamW(root, cfg.adam());
@@ -165,8 +184,8 @@ public final class TrainingLoop {
             String stoppedBy = null;
             try (StopSignal stop = StopSignal.install();
                  MetricsWriter metrics = MetricsWriter.open(out.resolve(METRICS), step > 0 ? step : -1);
-                 Evaluations evaluations = new Evaluations(evalEvery > 0, evaluator, keepBest, objective, data, forward,
-                         root, out)) {
+                 Evaluations evaluations = new Evaluations(evalEvery > 0, evaluator, keepBest, objective, data,
+                         heldOut, forward, root, out)) {
                 while (step < cfg.steps() && !stop.requested()) {
                     StepMetrics m;
                     try {
@@ -181,7 +200,7 @@ public final class TrainingLoop {
                         m = evaluations.evaluate(step, m);
                     }
                     metrics.write(m);                                                   // log
-                    bar.update(step, m.losses(), m.imagesPerSecond());
+                    bar.update(step, m.losses(), m.imagesPerSecond(), lastDataWait);
                     if (listener != null && !listener.afterStep(m)) {
                         stop.request("stopped by " + listener.getClass().getSimpleName());
                     }
@@ -232,11 +251,14 @@ public final class TrainingLoop {
         Map<String, Double> losses = new LinkedHashMap<>();
         int images = 0;
         int k = cfg.gradAccum() * (parallel == null ? 1 : parallel.size());
+        long dataNanos = 0;
         try (NDManager s = root.newSubManager()) {
             Map<String, NDArray> reduced = parallel == null ? null : new LinkedHashMap<>();
             for (int micro = 0; micro < k; micro++) {
                 try (NDManager mb = s.newSubManager()) {
+                    long d0 = System.nanoTime();
                     CleanBatch clean = data.next(mb, rng);                              // data
+                    dataNanos += System.nanoTime() - d0;
                     DiffusionBatch batch = forward.apply(clean, rng, mb);               // noise
                     Objective o = parallel == null ? objective : parallel.replicaFor(micro);
                     DiffusionBatch onDevice = parallel == null ? batch : parallel.onReplica(batch, micro);
@@ -246,7 +268,9 @@ public final class TrainingLoop {
                             double v = NonFiniteLossException.check(step + 1, e.getKey(), e.getValue().getFloat());
                             losses.merge(e.getKey(), v / k, Double::sum);
                         }
-                        gc.backward(Scalars.div(l.total(), (float) k));                  // backward
+                        gc.backward(scaler == null ? Scalars.div(l.total(), (float) k)     // backward
+                                : Scalars.mul(l.total(), scaler.scale() / k));
+                        l.afterBackward().run(); // checkpointed UNet blocks: replay into the parameters
                     }
                     if (parallel != null) {
                         parallel.accumulate(micro, reduced, s);                         // reduce, in micro order
@@ -255,10 +279,23 @@ public final class TrainingLoop {
                 }
             }
             Map<String, NDArray> grads = parallel == null ? Autograd.grads(params, s) : reduced;   // step
+            if (scaler != null && !scaler.unscale(grads.values())) {
+                // GradScaler: an overflowed step is skipped (no update, no EMA) and the scale halves
+                LOG.info("step {}: inf/NaN gradients at loss scale {}; update skipped, scale halved", step + 1,
+                        scaler.scale());
+                scaler.update(true);
+                Autograd.zeroGrads(params);
+                double secs = (System.nanoTime() - t0) / 1e9;
+                lastDataWait = dataNanos / 1e9 / secs;
+                return new StepMetrics(step + 1, losses, lr, Double.NaN, images / secs);
+            }
             double norm = cfg.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(grads.values(), cfg.maxGradNorm())
                     : GradClip.globalNorm(grads.values());
             NonFiniteLossException.check(step + 1, "grad_norm", norm);
             adamw.step(params, grads, lr);
+            if (scaler != null) {
+                scaler.update(false);
+            }
             Autograd.zeroGrads(params);
             if (parallel != null) {
                 parallel.broadcast();
@@ -267,6 +304,7 @@ public final class TrainingLoop {
                 ema.step(params);
             }
             double secs = (System.nanoTime() - t0) / 1e9;
+            lastDataWait = dataNanos / 1e9 / secs;
             return new StepMetrics(step + 1, losses, lr, norm, images / secs);
         }
     }
@@ -281,6 +319,9 @@ public final class TrainingLoop {
             TrainerState state = TrainerState.of(step, data.position()).withRng(RNG, rng)
                     .withExtra("objective", TextNode.valueOf(objective.name()))
                     .withExtra(RunSetup.KEY, fullSetup().toJson());
+            if (scaler != null) {
+                state = state.withExtra(SCALER, scaler.state());
+            }
             if (ema != null) {
                 sets.put(EMA, ema.shadow());
                 state = state.withExtra("ema_step", LongNode.valueOf(ema.optimizationStep()));
@@ -328,6 +369,9 @@ public final class TrainingLoop {
             }
         }
         c.state().restoreRng(RNG, rng, src);
+        if (scaler != null) {
+            scaler.restore(c.state().extra().get(SCALER), src);
+        }
         try {
             data.seek(c.state().data());
         } catch (IllegalArgumentException e) {

@@ -17,6 +17,7 @@ import dev.bkd.train.denoise.DenoisingLoss;
 import dev.bkd.train.denoise.MinSnrWeighting;
 import dev.bkd.train.loop.DiffusionBatch;
 import dev.bkd.train.loop.LossTerms;
+import dev.bkd.train.loop.UNetPass;
 import dev.bkd.train.loop.Objective;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -33,6 +34,7 @@ import java.util.Set;
  * it (the data's cached prompt embeddings are not used). {@link #save} writes the diffusers/PEFT LoRA file.
  */
 public final class LoraObjective implements Objective {
+    private boolean checkpointing;
     public static final String NAME = "lora";
 
     /** A text encoder to put adapters on: the model, its tokenizer (closed with the objective) and the targets. */
@@ -130,8 +132,13 @@ public final class LoraObjective implements Objective {
     @Override
     public LossTerms loss(DiffusionBatch b) {
         NDArray text = textEncoder == null ? b.encoderHiddenStates() : encode(b);
-        NDArray pred = unet.forward(b.noisyLatents(), b.timesteps(), text);
-        return DenoisingLoss.of(pred, b, weighting);
+        UNetPass pass = UNetPass.run(unet, b.noisyLatents(), b.timesteps(), text, List.of(), checkpointing);
+        return pass.attach(DenoisingLoss.of(pass.output().sample(), b, weighting));
+    }
+
+    @Override
+    public void gradientCheckpointing(boolean on) {
+        checkpointing = on;
     }
 
     /** The captions through the adapted text encoder, recording gradients for its adapters. */

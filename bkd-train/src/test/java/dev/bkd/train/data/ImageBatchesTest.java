@@ -23,11 +23,7 @@ class ImageBatchesTest {
 
     @BeforeEach
     void sevenImages() throws IOException {
-        for (int i = 0; i < 7; i++) {
-            TinyImages.png(root.resolve("img" + i + ".png"), 10 + i, 9, i);
-            Files.writeString(root.resolve("img" + i + ".txt"), "caption " + i);
-        }
-        data = CaptionedDataset.open(root, DatasetOptions.defaults());
+        data = TinyImages.captioned(root, 7);
     }
 
     private ImageBatches batches(long seed, DataPosition at, int batchSize, boolean dropLast) {

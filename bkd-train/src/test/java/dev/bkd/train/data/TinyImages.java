@@ -17,6 +17,15 @@ final class TinyImages {
         int rgb(int x, int y);
     }
 
+    /** {@code n} small PNGs img0..img{n-1} (10+i x 9 px) with captions "caption i", opened as a dataset. */
+    static CaptionedDataset captioned(Path root, int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            png(root.resolve("img" + i + ".png"), 10 + i, 9, i);
+            Files.writeString(root.resolve("img" + i + ".txt"), "caption " + i);
+        }
+        return CaptionedDataset.open(root, DatasetOptions.defaults());
+    }
+
     static BufferedImage rgb(int w, int h, Pixel px) {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < h; y++) {

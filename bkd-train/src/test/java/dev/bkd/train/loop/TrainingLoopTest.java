@@ -30,7 +30,7 @@ class TrainingLoopTest {
     static final ForwardProcess DDPM = new ForwardProcess(SchedulerConfig.defaults());
 
     /** Item i is a fixed (1, 1, 4, 4) array drawn from Generator(i); items come in order 0, 1, 2, ... */
-    static final class Items implements BatchSource {
+    static class Items implements BatchSource {
         final int batch;
         long next;
 
@@ -68,7 +68,7 @@ class TrainingLoopTest {
     }
 
     /** loss = mean((x W - x[:, :4])^2) over the flattened clean latents; NaN on micro-batch {@code nanAt}. */
-    static final class Toy implements Objective {
+    static class Toy implements Objective {
         final NDArray w;
         final String name;
         int calls;
@@ -182,6 +182,40 @@ class TrainingLoopTest {
             assertEquals(50, done.step());
             assertEquals(50, losses(tmp).size(), "metrics continue without gaps or repeats");
             assertTrue(Files.exists(tmp.resolve("toy.safetensors")));
+        }
+    }
+
+    @Test
+    void fp16LossScalingResumesExactlyAndSkipsOverflowedSteps(@TempDir Path tmp) throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            TrainConfig c = cfg().steps(6).mixedPrecision("fp16").build();
+            Toy straight = new Toy(m, "toy");
+            run(c, straight, tmp.resolve("a"), m, null);
+            Toy split = new Toy(m, "toy");
+            run(c.toBuilder().steps(3).build(), split, tmp.resolve("b"), m, null);
+            Toy resumed = new Toy(m, "toy");
+            run(c.toBuilder().resume("latest").build(), resumed, tmp.resolve("b"), m, null);
+            assertArrayEquals(straight.w.toFloatArray(), resumed.w.toFloatArray(), "3 + 3 resumed steps = 6 steps");
+            com.fasterxml.jackson.databind.JsonNode st = dev.bkd.core.config.ConfigReader.MAPPER.readTree(
+                    tmp.resolve("b/checkpoint-3/trainer_state.json").toFile());
+            assertEquals(65536.0, st.findValue(TrainingLoop.SCALER).get("scale").asDouble());
+            assertEquals(3, st.findValue(TrainingLoop.SCALER).get("_growth_tracker").asInt());
+
+            // a loss of 1e35 x 65536 overflows float32 in the backward: the update is skipped, the weights stay
+            Toy big = new Toy(m, "toy") {
+                @Override
+                public LossTerms loss(DiffusionBatch b) {
+                    LossTerms t = super.loss(b);
+                    NDArray l = dev.bkd.core.djl.Scalars.mul(t.total(), 1e35);
+                    return new LossTerms(l, Map.of("loss", t.total()));
+                }
+            };
+            float[] before = big.w.toFloatArray();
+            run(cfg().steps(1).mixedPrecision("fp16").build(), big, tmp.resolve("c"), m, null);
+            assertArrayEquals(before, big.w.toFloatArray(), "an overflowed step changes no weight");
+            com.fasterxml.jackson.databind.JsonNode st2 = dev.bkd.core.config.ConfigReader.MAPPER.readTree(
+                    tmp.resolve("c/checkpoint-1/trainer_state.json").toFile());
+            assertEquals(32768.0, st2.findValue(TrainingLoop.SCALER).get("scale").asDouble());
         }
     }
 
