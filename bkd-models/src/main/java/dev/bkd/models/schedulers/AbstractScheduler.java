@@ -19,6 +19,8 @@ import java.util.Map;
  */
 abstract class AbstractScheduler implements Scheduler {
     protected final SchedulerConfig cfg;
+    /** The timestep options of {@link #cfg}, resolved with the building class's defaults. */
+    protected final TimestepOptions steps;
     protected final NoiseSchedule schedule;
     private final String name;
     private NDManager owner;
@@ -26,9 +28,10 @@ abstract class AbstractScheduler implements Scheduler {
     private final List<NDArray> retired = new ArrayList<>();
     protected float[] timesteps;
 
-    AbstractScheduler(String name, String className, SchedulerConfig cfg) {
+    AbstractScheduler(String name, String className, SchedulerConfig cfg, TimestepOptions steps) {
         this.name = name;
         this.cfg = cfg.withClassName(className);
+        this.steps = steps;
         this.schedule = new NoiseSchedule(cfg);
     }
 
@@ -49,9 +52,9 @@ abstract class AbstractScheduler implements Scheduler {
 
     @Override
     public final void setTimesteps(int numInferenceSteps) {
-        if (numInferenceSteps < 1 || numInferenceSteps > cfg.numTrainTimesteps()) {
+        if (numInferenceSteps < 1 || numInferenceSteps > steps.numTrainTimesteps()) {
             throw new SchedulerException(name + ": number of inference steps must be in [1, "
-                    + cfg.numTrainTimesteps() + "] (num_train_timesteps), got " + numInferenceSteps);
+                    + steps.numTrainTimesteps() + "] (num_train_timesteps), got " + numInferenceSteps);
         }
         clearHistory();
         timesteps = computeTimesteps(numInferenceSteps);

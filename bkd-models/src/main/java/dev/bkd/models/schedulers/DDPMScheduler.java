@@ -14,25 +14,31 @@ import dev.bkd.core.config.SchedulerConfig;
 public final class DDPMScheduler extends AbstractScheduler {
     public static final String CLASS_NAME = "DDPMScheduler";
 
+    private final DdpmOptions opts;
     private final boolean clipSample;
     private final String varianceType;
     private int numInferenceSteps;
 
     public DDPMScheduler(SchedulerConfig cfg) {
-        super("ddpm", CLASS_NAME, cfg);
-        this.clipSample = cfg.clipSampleOr(true);
-        this.varianceType = cfg.varianceTypeOr("fixed_small");
+        this(cfg, DdpmOptions.of(cfg));
+    }
+
+    private DDPMScheduler(SchedulerConfig cfg, DdpmOptions opts) {
+        super("ddpm", CLASS_NAME, cfg, opts.steps());
+        this.opts = opts;
+        this.clipSample = opts.clipSample();
+        this.varianceType = opts.varianceType();
     }
 
     @Override
     protected float[] computeTimesteps(int n) {
         numInferenceSteps = n;
         return ScheduleMath.toFloats(ScheduleMath.spacedTimesteps(
-                cfg.timestepSpacingOr("leading"), cfg.numTrainTimesteps(), n, cfg.stepsOffset(), true));
+                steps.timestepSpacing(), steps.numTrainTimesteps(), n, steps.stepsOffset(), true));
     }
 
     private int previousTimestep(int t) {
-        return t - cfg.numTrainTimesteps() / numInferenceSteps;
+        return t - steps.numTrainTimesteps() / numInferenceSteps;
     }
 
     /**
@@ -67,9 +73,9 @@ public final class DDPMScheduler extends AbstractScheduler {
         float currentAlpha = a / aPrev;
         float currentBeta = 1f - currentAlpha;
 
-        NDArray x0 = Predictions.x0(cfg.predictionType(), modelOutput, sample, a, b);
+        NDArray x0 = Predictions.x0(steps.predictionType(), modelOutput, sample, a, b);
         if (clipSample) {
-            float r = (float) cfg.clipSampleRange();
+            float r = (float) opts.clipSampleRange();
             x0 = x0.clip(-r, r);
         }
         // eq. 7: posterior mean

@@ -14,6 +14,7 @@ import dev.bkd.core.config.SchedulerConfig;
 public final class DPMSolverMultistepScheduler extends SigmaScheduler {
     public static final String CLASS_NAME = "DPMSolverMultistepScheduler";
 
+    private final DpmSolverOptions opts;
     private final String algorithm;
     private final boolean dataPrediction; // ++ variants solve for x0, the others for eps
     private final boolean sde;
@@ -23,33 +24,38 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
     private int lowerOrderNums;
 
     public DPMSolverMultistepScheduler(SchedulerConfig cfg) {
-        super("dpm++2m", CLASS_NAME, cfg);
-        this.algorithm = cfg.algorithmType();
+        this(cfg, DpmSolverOptions.of(cfg));
+    }
+
+    private DPMSolverMultistepScheduler(SchedulerConfig cfg, DpmSolverOptions opts) {
+        super("dpm++2m", CLASS_NAME, cfg, opts.sigma());
+        this.opts = opts;
+        this.algorithm = opts.algorithmType();
         this.dataPrediction = algorithm.endsWith("++");
         this.sde = algorithm.startsWith("sde-");
-        this.heun = cfg.solverType().equals("heun");
-        this.solverOrder = cfg.solverOrder();
-        if (!dataPrediction && cfg.finalSigmasType().equals("zero")) {
+        this.heun = opts.heun();
+        this.solverOrder = opts.solverOrder();
+        if (!dataPrediction && !sigmaOptions.finalSigmaMin()) {
             throw unsupported("final_sigmas_type", "zero", "\"sigma_min\" with algorithm_type \"" + algorithm + "\"");
         }
         if (sde && solverOrder == 3) {
             throw unsupported("solver_order", 3, "1, 2 with algorithm_type \"" + algorithm + "\"");
         }
-        if (cfg.useExponentialSigmas()) {
+        if (sigmaOptions.exponential()) {
             throw unsupported("use_exponential_sigmas", true, "false");
         }
-        if (cfg.interpolationType().equals("log_linear")) {
+        if (sigmaOptions.logLinear()) {
             throw unsupported("interpolation_type", "log_linear", "\"linear\"");
         }
     }
 
     @Override
     protected float[] computeSigmas(int n) {
-        int numTrain = cfg.numTrainTimesteps();
+        int numTrain = steps.numTrainTimesteps();
         float[] table = schedule.sigmas();
         int last = numTrain - clippedCount();
         double[] t;
-        switch (cfg.timestepSpacingOr("linspace")) {
+        switch (steps.timestepSpacing()) {
             case "linspace" -> {
                 double[] l = ScheduleMath.linspace(0, last - 1, n + 1);
                 t = new double[n];
@@ -61,7 +67,7 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
                 int ratio = last / (n + 1);
                 t = new double[n];
                 for (int i = 0; i < n; i++) {
-                    t[i] = (double) (n - i) * ratio + cfg.stepsOffset();
+                    t[i] = (double) (n - i) * ratio + steps.stepsOffset();
                 }
             }
             case "trailing" -> {
@@ -70,13 +76,13 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
                     t[i] = ScheduleMath.round(t[i]) - 1;
                 }
             }
-            default -> throw new IllegalStateException("timestep_spacing " + cfg.timestepSpacing());
+            default -> throw new IllegalStateException("timestep_spacing " + steps.timestepSpacing());
         }
         double[] s;
-        if (cfg.useKarrasSigmas()) {
+        if (sigmaOptions.karras()) {
             float[] logTable = ScheduleMath.logs(table);
-            double min = cfg.sigmaMin() != null ? cfg.sigmaMin() : table[0];
-            double max = cfg.sigmaMax() != null ? cfg.sigmaMax() : table[table.length - 1];
+            double min = sigmaOptions.sigmaMin() != null ? sigmaOptions.sigmaMin() : table[0];
+            double max = sigmaOptions.sigmaMax() != null ? sigmaOptions.sigmaMax() : table[table.length - 1];
             s = ScheduleMath.karras(min, max, n, 7.0);
             t = new double[n];
             for (int i = 0; i < n; i++) {
@@ -85,7 +91,7 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
         } else {
             s = ScheduleMath.interp(t, table);
         }
-        float lastSigma = cfg.finalSigmasType().equals("sigma_min") ? table[0] : 0f;
+        float lastSigma = sigmaOptions.finalSigmaMin() ? table[0] : 0f;
         sigmas = withFinal(s, lastSigma);
         modelOutputs = new NDArray[solverOrder];
         lowerOrderNums = 0;
@@ -94,9 +100,9 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
 
     /** How many of the ascending log-SNRs lie below lambda_min_clipped (torch.searchsorted, left). */
     private int clippedCount() {
-        double min = cfg.lambdaMinClipped();
+        double min = opts.lambdaMinClipped();
         int count = 0;
-        for (int t = 0; t < cfg.numTrainTimesteps(); t++) {
+        for (int t = 0; t < steps.numTrainTimesteps(); t++) {
             float a = schedule.alphaCumprod(t);
             float lambda = (float) Math.log(sqrt(a)) - (float) Math.log(sqrt(1f - a));
             if (lambda < min) {
@@ -165,9 +171,9 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
     protected StepOutput doStep(Scope scope, NDArray modelOutput, float timestep, NDArray sample, NoiseDraw noise) {
         int i = currentIndex(timestep);
         int n = timesteps.length;
-        boolean lowerOrderFinal = i == n - 1 && (cfg.eulerAtFinal() || (cfg.lowerOrderFinal() && n < 15)
-                || cfg.finalSigmasType().equals("zero"));
-        boolean lowerOrderSecond = i == n - 2 && cfg.lowerOrderFinal() && n < 15;
+        boolean lowerOrderFinal = i == n - 1 && (opts.eulerAtFinal() || (opts.lowerOrderFinal() && n < 15)
+                || !sigmaOptions.finalSigmaMin());
+        boolean lowerOrderSecond = i == n - 2 && opts.lowerOrderFinal() && n < 15;
 
         NDArray converted = convert(modelOutput, sample, Level.of(sigmas[i]));
         forget(modelOutputs[0]);
@@ -192,7 +198,7 @@ public final class DPMSolverMultistepScheduler extends SigmaScheduler {
 
     /** The model output as the solver's variable: x0 for the ++ variants, eps otherwise. */
     private NDArray convert(NDArray modelOutput, NDArray sample, Level s) {
-        String type = cfg.predictionType();
+        String type = steps.predictionType();
         if (dataPrediction) {
             return switch (type) {
                 case "epsilon" -> sample.sub(modelOutput.mul(s.sigma())).div(s.alpha());

@@ -14,26 +14,27 @@ public final class EulerAncestralDiscreteScheduler extends SigmaScheduler {
     public static final String CLASS_NAME = "EulerAncestralDiscreteScheduler";
 
     public EulerAncestralDiscreteScheduler(SchedulerConfig cfg) {
-        super("euler-a", CLASS_NAME, cfg);
-        if (cfg.predictionType().equals("sample")) {
+        super("euler-a", CLASS_NAME, cfg, SigmaOptions.of(cfg));
+        if (steps.predictionType().equals("sample")) {
             throw unsupported("prediction_type", "sample", "\"epsilon\", \"v_prediction\"");
         }
-        rejectSigmaOptions(this, cfg);
+        rejectSigmaOptions(this);
     }
 
     /** Options diffusers' Euler ancestral and LMS classes do not have; refused rather than silently ignored. */
-    static void rejectSigmaOptions(AbstractScheduler s, SchedulerConfig cfg) {
-        if (cfg.interpolationType().equals("log_linear")) {
+    static void rejectSigmaOptions(SigmaScheduler s) {
+        SigmaOptions o = s.sigmaOptions;
+        if (o.logLinear()) {
             throw s.unsupported("interpolation_type", "log_linear", "\"linear\"");
         }
-        if (cfg.finalSigmasType().equals("sigma_min")) {
+        if (o.finalSigmaMin()) {
             throw s.unsupported("final_sigmas_type", "sigma_min", "\"zero\"");
         }
         if (s instanceof EulerAncestralDiscreteScheduler) {
-            if (cfg.useKarrasSigmas()) {
+            if (o.karras()) {
                 throw s.unsupported("use_karras_sigmas", true, "false");
             }
-            if (cfg.useExponentialSigmas()) {
+            if (o.exponential()) {
                 throw s.unsupported("use_exponential_sigmas", true, "false");
             }
         }
@@ -41,14 +42,14 @@ public final class EulerAncestralDiscreteScheduler extends SigmaScheduler {
 
     @Override
     protected float[] computeSigmas(int n) {
-        return eulerFamilySigmas(n, cfg.timestepSpacingOr("linspace"), false, false, false, false, 0f);
+        return eulerFamilySigmas(n, steps.timestepSpacing(), false, false, false, false, 0f);
     }
 
     @Override
     protected StepOutput doStep(Scope scope, NDArray modelOutput, float timestep, NDArray sample, NoiseDraw noise) {
         int i = currentIndex(timestep);
         float sigma = sigmas[i];
-        NDArray x0 = KDiffusion.denoised(cfg.predictionType(), modelOutput, sample, sigma);
+        NDArray x0 = KDiffusion.denoised(steps.predictionType(), modelOutput, sample, sigma);
         float from = sigmas[i];
         float to = sigmas[i + 1];
         float up = sqrt(to * to * (from * from - to * to) / (from * from));

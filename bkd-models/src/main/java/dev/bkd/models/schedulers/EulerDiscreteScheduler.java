@@ -11,21 +11,21 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
     public static final String CLASS_NAME = "EulerDiscreteScheduler";
 
     public EulerDiscreteScheduler(SchedulerConfig cfg) {
-        super("euler", CLASS_NAME, cfg);
+        super("euler", CLASS_NAME, cfg, SigmaOptions.of(cfg));
     }
 
     @Override
     protected float[] computeSigmas(int n) {
-        float last = cfg.finalSigmasType().equals("sigma_min") ? schedule.sigma(0) : 0f;
-        return eulerFamilySigmas(n, cfg.timestepSpacingOr("linspace"), cfg.useKarrasSigmas(),
-                cfg.useExponentialSigmas(), cfg.interpolationType().equals("log_linear"), true, last);
+        SigmaOptions o = sigmaOptions;
+        float last = o.finalSigmaMin() ? schedule.sigma(0) : 0f;
+        return eulerFamilySigmas(n, steps.timestepSpacing(), o.karras(), o.exponential(), o.logLinear(), true, last);
     }
 
     @Override
     protected StepOutput doStep(Scope scope, NDArray modelOutput, float timestep, NDArray sample, NoiseDraw noise) {
         int i = currentIndex(timestep);
         float sigma = sigmas[i];
-        NDArray x0 = KDiffusion.denoised(cfg.predictionType(), modelOutput, sample, sigma);
+        NDArray x0 = KDiffusion.denoised(steps.predictionType(), modelOutput, sample, sigma);
         NDArray derivative = sample.sub(x0).div(sigma);
         float dt = sigmas[i + 1] - sigma;
         NDArray prev = sample.add(derivative.mul(dt));

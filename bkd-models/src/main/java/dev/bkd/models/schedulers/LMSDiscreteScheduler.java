@@ -18,23 +18,23 @@ public final class LMSDiscreteScheduler extends SigmaScheduler {
     private final List<NDArray> derivatives = new ArrayList<>();
 
     public LMSDiscreteScheduler(SchedulerConfig cfg) {
-        super("lms", CLASS_NAME, cfg);
-        EulerAncestralDiscreteScheduler.rejectSigmaOptions(this, cfg);
+        super("lms", CLASS_NAME, cfg, SigmaOptions.of(cfg));
+        EulerAncestralDiscreteScheduler.rejectSigmaOptions(this);
     }
 
     @Override
     protected float[] computeSigmas(int n) {
         derivatives.clear();
         // diffusers' LMS has no sigma_min/sigma_max fields: its Karras range is the interpolated schedule's
-        return eulerFamilySigmas(n, cfg.timestepSpacingOr("linspace"), cfg.useKarrasSigmas(),
-                cfg.useExponentialSigmas(), false, false, 0f);
+        return eulerFamilySigmas(n, steps.timestepSpacing(), sigmaOptions.karras(), sigmaOptions.exponential(),
+                false, false, 0f);
     }
 
     @Override
     protected StepOutput doStep(Scope scope, NDArray modelOutput, float timestep, NDArray sample, NoiseDraw noise) {
         int i = currentIndex(timestep);
         float sigma = sigmas[i];
-        NDArray x0 = KDiffusion.denoised(cfg.predictionType(), modelOutput, sample, sigma);
+        NDArray x0 = KDiffusion.denoised(steps.predictionType(), modelOutput, sample, sigma);
         NDArray derivative = sample.sub(x0).div(sigma);
         derivatives.add(remember(derivative));
         if (derivatives.size() > ORDER) {

@@ -18,6 +18,7 @@ public final class PNDMScheduler extends AbstractScheduler {
     public static final String CLASS_NAME = "PNDMScheduler";
     private static final int PNDM_ORDER = 4;
 
+    private final PndmOptions opts;
     private final float finalAlphaCumprod;
     private int numInferenceSteps;
     private int[] prkTimesteps;
@@ -28,23 +29,28 @@ public final class PNDMScheduler extends AbstractScheduler {
     private NDArray curSample;
 
     public PNDMScheduler(SchedulerConfig cfg) {
-        super("pndm", CLASS_NAME, cfg);
-        if (cfg.predictionType().equals("sample")) {
+        this(cfg, PndmOptions.of(cfg));
+    }
+
+    private PNDMScheduler(SchedulerConfig cfg, PndmOptions opts) {
+        super("pndm", CLASS_NAME, cfg, opts.steps());
+        this.opts = opts;
+        if (steps.predictionType().equals("sample")) {
             throw unsupported("prediction_type", "sample", "\"epsilon\", \"v_prediction\"");
         }
-        this.finalAlphaCumprod = cfg.setAlphaToOneOr(false) ? 1f : schedule.alphaCumprod(0);
+        this.finalAlphaCumprod = opts.setAlphaToOne() ? 1f : schedule.alphaCumprod(0);
     }
 
     @Override
     protected float[] computeTimesteps(int n) {
         numInferenceSteps = n;
-        String spacing = cfg.timestepSpacingOr("leading");
+        String spacing = steps.timestepSpacing();
         // ascending, as diffusers' _timesteps
         double[] asc = ScheduleMath.reversed(
-                ScheduleMath.spacedTimesteps(spacing, cfg.numTrainTimesteps(), n, cfg.stepsOffset(), true));
+                ScheduleMath.spacedTimesteps(spacing, steps.numTrainTimesteps(), n, steps.stepsOffset(), true));
         List<Integer> prk = new ArrayList<>();
         List<Integer> plms = new ArrayList<>();
-        if (cfg.skipPrkSteps()) {
+        if (opts.skipPrkSteps()) {
             plmsWithRepeatedStart(asc, plms);
         } else {
             prkWarmUp(asc, n, prk, plms);
@@ -87,7 +93,7 @@ public final class PNDMScheduler extends AbstractScheduler {
             throw new SchedulerException("pndm: without skip_prk_steps PNDM needs at least " + PNDM_ORDER
                     + " inference steps, got " + n);
         }
-        int half = cfg.numTrainTimesteps() / n / 2;
+        int half = steps.numTrainTimesteps() / n / 2;
         List<Integer> pairs = new ArrayList<>(); // each of the top four timesteps followed by its half step
         for (int i = asc.length - PNDM_ORDER; i < asc.length; i++) {
             pairs.add((int) asc[i]);
@@ -111,7 +117,7 @@ public final class PNDMScheduler extends AbstractScheduler {
     @Override
     protected StepOutput doStep(Scope scope, NDArray modelOutput, float timestep, NDArray sample, NoiseDraw noise) {
         int t = discreteTimestep(timestep);
-        NDArray prev = counter < prkTimesteps.length && !cfg.skipPrkSteps()
+        NDArray prev = counter < prkTimesteps.length && !opts.skipPrkSteps()
                 ? stepPrk(scope, modelOutput, t, sample)
                 : stepPlms(scope, modelOutput, t, sample);
         counter++;
@@ -119,7 +125,7 @@ public final class PNDMScheduler extends AbstractScheduler {
     }
 
     private NDArray stepPrk(Scope scope, NDArray modelOutput, int timestep, NDArray sample) {
-        int diffToPrev = counter % 2 != 0 ? 0 : cfg.numTrainTimesteps() / numInferenceSteps / 2;
+        int diffToPrev = counter % 2 != 0 ? 0 : steps.numTrainTimesteps() / numInferenceSteps / 2;
         int prevTimestep = timestep - diffToPrev;
         int t = prkTimesteps[counter / 4 * 4];
         NDArray eps = modelOutput;
@@ -146,11 +152,11 @@ public final class PNDMScheduler extends AbstractScheduler {
     }
 
     private NDArray stepPlms(Scope scope, NDArray modelOutput, int timestep, NDArray sample) {
-        if (!cfg.skipPrkSteps() && ets.size() < 3) {
+        if (!opts.skipPrkSteps() && ets.size() < 3) {
             throw new SchedulerException("pndm: PLMS steps need the PRK warm-up first; call setTimesteps and step"
                     + " through all timesteps in order");
         }
-        int stepRatio = cfg.numTrainTimesteps() / numInferenceSteps;
+        int stepRatio = steps.numTrainTimesteps() / numInferenceSteps;
         int t = timestep;
         int prevTimestep = t - stepRatio;
         if (counter != 1) {
@@ -197,7 +203,7 @@ public final class PNDMScheduler extends AbstractScheduler {
         float b = 1f - a;
         float bPrev = 1f - aPrev;
         NDArray eps = modelOutput;
-        if (cfg.predictionType().equals("v_prediction")) {
+        if (steps.predictionType().equals("v_prediction")) {
             eps = modelOutput.mul(sqrt(a)).add(sample.mul(sqrt(b)));
         }
         float sampleCoeff = sqrt(aPrev / a);

@@ -13,11 +13,14 @@ import dev.bkd.core.config.SchedulerConfig;
 abstract class SigmaScheduler extends AbstractScheduler {
     /** sigmas[i] for timesteps[i], plus a final entry (0 or sigma_min), float32. */
     protected float[] sigmas;
+    /** The sigma-grid options this scheduler was built with. */
+    protected final SigmaOptions sigmaOptions;
     private Integer stepIndex;
     private Integer beginIndex;
 
-    SigmaScheduler(String name, String className, SchedulerConfig cfg) {
-        super(name, className, cfg);
+    SigmaScheduler(String name, String className, SchedulerConfig cfg, SigmaOptions sigmaOptions) {
+        super(name, className, cfg, sigmaOptions.steps());
+        this.sigmaOptions = sigmaOptions;
     }
 
     @Override
@@ -36,7 +39,7 @@ abstract class SigmaScheduler extends AbstractScheduler {
      */
     protected final float[] eulerFamilySigmas(int n, String timestepSpacing, boolean karras, boolean exponential,
             boolean logLinear, boolean configBounds, float finalSigma) {
-        double[] t = ScheduleMath.spacedTimesteps(timestepSpacing, cfg.numTrainTimesteps(), n, cfg.stepsOffset(), false);
+        double[] t = ScheduleMath.spacedTimesteps(timestepSpacing, steps.numTrainTimesteps(), n, steps.stepsOffset(), false);
         float[] table = schedule.sigmas();
         float[] logTable = ScheduleMath.logs(table);
         double[] s;
@@ -50,8 +53,8 @@ abstract class SigmaScheduler extends AbstractScheduler {
             s = ScheduleMath.interp(t, table);
         }
         if (karras || exponential) {
-            double min = configBounds && cfg.sigmaMin() != null ? cfg.sigmaMin() : s[s.length - 1];
-            double max = configBounds && cfg.sigmaMax() != null ? cfg.sigmaMax() : s[0];
+            double min = configBounds && sigmaOptions.sigmaMin() != null ? sigmaOptions.sigmaMin() : s[s.length - 1];
+            double max = configBounds && sigmaOptions.sigmaMax() != null ? sigmaOptions.sigmaMax() : s[0];
             s = karras ? ScheduleMath.karras(min, max, n, 7.0) : ScheduleMath.exponential(min, max, n);
             t = new double[s.length];
             for (int i = 0; i < s.length; i++) {
@@ -84,8 +87,7 @@ abstract class SigmaScheduler extends AbstractScheduler {
         for (float s : sigmas) {
             max = Math.max(max, s);
         }
-        String spacing = cfg.timestepSpacingOr("linspace");
-        return spacing.equals("leading") ? (float) Math.sqrt(max * max + 1f) : max;
+        return steps.timestepSpacing().equals("leading") ? (float) Math.sqrt(max * max + 1f) : max;
     }
 
     @Override
