@@ -1,5 +1,6 @@
 package dev.bkd.e2e;
 
+import dev.bkd.core.testing.ZipEntries;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,8 +13,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -130,15 +129,7 @@ class SingleFileCliTest {
             't', 'r', 'u', 'e', (byte) 0x85, 'R', '.'};
         Path f = tmp.resolve("evil.ckpt");
         try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(f))) {
-            ZipEntry e = new ZipEntry("evil/data.pkl");
-            e.setMethod(ZipEntry.STORED);
-            e.setSize(pkl.length);
-            CRC32 crc = new CRC32();
-            crc.update(pkl);
-            e.setCrc(crc.getValue());
-            z.putNextEntry(e);
-            z.write(pkl);
-            z.closeEntry();
+            ZipEntries.stored(z, "evil/data.pkl", pkl);
         }
         Cli c = Cli.run("generate", "--model", f.toString(), "--config", RefData.models().toString(), "--prompt", "x",
                 "--out", tmp.resolve("never").toString());

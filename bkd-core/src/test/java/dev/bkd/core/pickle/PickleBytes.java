@@ -1,5 +1,6 @@
 package dev.bkd.core.pickle;
 
+import dev.bkd.core.testing.ZipEntries;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -7,8 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /** Hand-assembled pickle opcodes and torch-style zips for tests (independent of bkd's own PickleWriter). */
@@ -91,25 +90,14 @@ final class PickleBytes {
     /** A torch.save-like zip: {@code root/data.pkl} plus the given records, all stored uncompressed. */
     static Path zip(Path file, String root, byte[] pickle, Map<String, byte[]> records) throws IOException {
         try (OutputStream os = Files.newOutputStream(file); ZipOutputStream z = new ZipOutputStream(os)) {
-            stored(z, root + "/data.pkl", pickle);
-            stored(z, root + "/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
+            ZipEntries.stored(z, root + "/data.pkl", pickle);
+            ZipEntries.stored(z, root + "/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
             for (Map.Entry<String, byte[]> e : records.entrySet()) {
-                stored(z, root + "/data/" + e.getKey(), e.getValue());
+                ZipEntries.stored(z, root + "/data/" + e.getKey(), e.getValue());
             }
-            stored(z, root + "/version", "3\n".getBytes(StandardCharsets.US_ASCII));
+            ZipEntries.stored(z, root + "/version", "3\n".getBytes(StandardCharsets.US_ASCII));
         }
         return file;
     }
 
-    private static void stored(ZipOutputStream z, String name, byte[] data) throws IOException {
-        ZipEntry e = new ZipEntry(name);
-        e.setMethod(ZipEntry.STORED);
-        e.setSize(data.length);
-        CRC32 crc = new CRC32();
-        crc.update(data);
-        e.setCrc(crc.getValue());
-        z.putNextEntry(e);
-        z.write(data);
-        z.closeEntry();
-    }
 }

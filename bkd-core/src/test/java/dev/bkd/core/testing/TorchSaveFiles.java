@@ -9,8 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
@@ -76,14 +74,14 @@ public final class TorchSaveFiles {
                 p.write('R');
                 p.write('t');
                 p.write('R');
-                stored(z, root + "/data/" + n, a.toByteArray());
+                ZipEntries.stored(z, root + "/data/" + n, a.toByteArray());
                 n++;
             }
             p.write('u');
             p.write('.');
-            stored(z, root + "/data.pkl", p.toByteArray());
-            stored(z, root + "/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
-            stored(z, root + "/version", "3\n".getBytes(StandardCharsets.US_ASCII));
+            ZipEntries.stored(z, root + "/data.pkl", p.toByteArray());
+            ZipEntries.stored(z, root + "/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
+            ZipEntries.stored(z, root + "/version", "3\n".getBytes(StandardCharsets.US_ASCII));
         }
     }
 
@@ -111,15 +109,4 @@ public final class TorchSaveFiles {
         p.write(v >>> 24 & 0xFF);
     }
 
-    private static void stored(ZipOutputStream z, String name, byte[] data) throws IOException {
-        ZipEntry e = new ZipEntry(name);
-        e.setMethod(ZipEntry.STORED);
-        e.setSize(data.length);
-        CRC32 crc = new CRC32();
-        crc.update(data);
-        e.setCrc(crc.getValue());
-        z.putNextEntry(e);
-        z.write(data);
-        z.closeEntry();
-    }
 }
