@@ -13,17 +13,7 @@ final class CsvMetadata {
     private CsvMetadata() {}
 
     static List<MetadataRow> read(Path file, String captionColumn) {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (CharacterCodingException e) {
-            throw new DatasetException(file + ": not UTF-8 text");
-        } catch (IOException e) {
-            throw new DatasetException(file + ": cannot read: " + e.getMessage(), e);
-        }
-        if (text.startsWith("\uFEFF")) {
-            text = text.substring(1);
-        }
+        String text = readText(file, "");
         String name = file.getFileName().toString();
         List<Record> records = parse(text);
         if (records.isEmpty()) {
@@ -54,6 +44,22 @@ final class CsvMetadata {
 
     /** One CSV record and the line it starts on; {@code problem} is set for an unterminated quote. */
     record Record(int line, List<String> fields, String problem) {}
+
+    /**
+     * The whole file as UTF-8 without a leading byte-order mark (spreadsheet exports write one);
+     * {@code what} completes "cannot read" in the error (e.g. " the prompts").
+     */
+    static String readText(Path file, String what) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw new DatasetException(file + ": not UTF-8 text");
+        } catch (IOException e) {
+            throw new DatasetException(file + ": cannot read" + what + ": " + e.getMessage(), e);
+        }
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
+    }
 
     static List<Record> parse(String text) {
         List<Record> out = new ArrayList<>();

@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bkd.core.random.Generator;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,17 +22,7 @@ public final class PromptFile {
 
     /** Every prompt of {@code file}, in file order; errors name the file and the line. */
     public static List<String> read(Path file) {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (CharacterCodingException e) {
-            throw new DatasetException(file + ": not UTF-8 text");
-        } catch (IOException e) {
-            throw new DatasetException(file + ": cannot read the prompts: " + e.getMessage(), e);
-        }
-        if (text.startsWith("\uFEFF")) {
-            text = text.substring(1);
-        }
+        String text = CsvMetadata.readText(file, " the prompts");
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         List<String> out = name.endsWith(".jsonl") ? jsonl(file, text) : name.endsWith(".csv") ? csv(file, text)
                 : text.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
