@@ -285,9 +285,7 @@ public final class TrainingLoop {
                         scaler.scale());
                 scaler.update(true);
                 Autograd.zeroGrads(params);
-                double secs = (System.nanoTime() - t0) / 1e9;
-                lastDataWait = dataNanos / 1e9 / secs;
-                return new StepMetrics(step + 1, losses, lr, Double.NaN, images / secs);
+                return metrics(step, losses, lr, Double.NaN, images, t0, dataNanos);
             }
             double norm = cfg.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(grads.values(), cfg.maxGradNorm())
                     : GradClip.globalNorm(grads.values());
@@ -303,10 +301,16 @@ public final class TrainingLoop {
             if (ema != null) {
                 ema.step(params);
             }
-            double secs = (System.nanoTime() - t0) / 1e9;
-            lastDataWait = dataNanos / 1e9 / secs;
-            return new StepMetrics(step + 1, losses, lr, norm, images / secs);
+            return metrics(step, losses, lr, norm, images, t0, dataNanos);
         }
+    }
+
+    /** The step's log line values; also keeps the share of the step spent waiting for data, for the progress bar. */
+    private StepMetrics metrics(long step, Map<String, Double> losses, double lr, double norm, int images, long t0,
+            long dataNanos) {
+        double secs = (System.nanoTime() - t0) / 1e9;
+        lastDataWait = dataNanos / 1e9 / secs;
+        return new StepMetrics(step + 1, losses, lr, norm, images / secs);
     }
 
     private Path checkpoint(CheckpointManager ckpts, long step, Map<String, NDArray> params, AdamW adamw, Ema ema,
