@@ -5,13 +5,20 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Which dtype each op computes in under {@link Autocast}: the table itself, as data, after torch's CUDA autocast
- * op lists ({@code aten/src/ATen/autocast_mode.cpp}, "lower_precision_fp" and "fp32"), used on every device since
- * CUDA is what float16 training is for (torch's CPU lists differ for a few norms). Ops not in the table run in their inputs' dtype, and binary ops on mixed float16/float32
- * inputs promote to float32 (libtorch's type promotion), exactly as unlisted ops do under torch.autocast.
+ * Which dtype each op computes in under {@link Autocast}: the table itself, as data, after torch's CUDA autocast op
+ * lists ({@code aten/src/ATen/autocast_mode.cpp}, "lower_precision_fp" and "fp32"), used on every device since CUDA
+ * is what float16 training is for (torch's CPU lists differ for a few norms). Ops not in the table run in their
+ * inputs' dtype, and binary ops on mixed float16/float32 inputs promote to float32 (libtorch's type promotion),
+ * exactly as unlisted ops do under torch.autocast.
+ *
+ * <p>Where bkd consults it: {@link Linear}, {@link Conv2d} and LoRA's A/B ({@code LINEAR}, {@code CONV2D}),
+ * attention's q/k/v ({@code ATTENTION}; the pure-DJL attention's matmul and softmax run inside it), {@link GroupNorm}
+ * and {@link LayerNorm}. {@code MATMUL}, {@code BMM}, {@code BADDBMM}, {@code SOFTMAX} and {@code MSE_LOSS} are
+ * torch's rules for code that calls those ops directly; the trainers compute their losses after the autocast region,
+ * on outputs cast back to float32.
  */
 public final class AutocastPolicy {
-    /** An op bkd's layers run, by torch's name for it. */
+    /** An op with an autocast rule, by torch's name for it. */
     public enum Op {
         CONV2D("conv2d"), LINEAR("linear"), MATMUL("matmul"), BMM("bmm"), BADDBMM("baddbmm"),
         ATTENTION("scaled_dot_product_attention"), GROUP_NORM("group_norm"), LAYER_NORM("layer_norm"),
