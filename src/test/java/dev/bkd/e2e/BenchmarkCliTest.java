@@ -68,6 +68,8 @@ class BenchmarkCliTest {
                     name + ": the KD steps' own peak, within the variant's");
             assertTrue(v.at("/forward_seconds/min").asDouble() <= v.at("/forward_seconds/median").asDouble(), name);
             assertTrue(v.get("matmul_gmacs_per_s").asDouble() > 0, name);
+            assertEquals(name.equals("teacher") ? null : "no", v.get("mixed_precision").isNull() ? null
+                    : v.get("mixed_precision").asText(), name + ": the KD step's precision");
             // the table row carries the same counts
             assertTrue(r.out().matches("(?s).*\\n" + name + " +" + String.format("%,d", expected.get(name)[0]) + " +"
                     + String.format("%,d", expected.get(name)[1]) + " +\\d+\\.\\d{3} \\(\\d+\\.\\d{3}\\) +\\d+\\.\\d\\dx .*"), r.out());
@@ -97,6 +99,32 @@ class BenchmarkCliTest {
                 vs.get(0).get("parameters").asLong());
         assertTrue(vs.get(0).get("kd_step_seconds").isNull(), "--no-train");
         assertEquals(1.0, vs.get(1).get("forward_speedup").asDouble(), 1e-12);
+    }
+
+    /**
+     * --mixed-precision fp16: the KD step with a float16 teacher, the student under autocast and loss scaling, recorded
+     * per variant; the peak RSS per variant is still measured. Tiny sizes: float16 is very slow on a CPU.
+     */
+    @Test
+    void mixedPrecisionKdStepIsRecordedPerVariant(@TempDir Path tmp) throws Exception {
+        Path json = tmp.resolve("mp.json");
+        Cli r = Cli.run("benchmark", "--model", RefData.models().toString(), "--size", "64", "--steps", "1",
+                "--threads", "1", "--variants", "teacher,tiny", "--mixed-precision", "fp16", "--json", json.toString());
+        assertEquals(0, r.code(), r.err() + r.out());
+        JsonNode o = JSON.readTree(json.toFile());
+        assertEquals("fp16", o.at("/settings/mixed_precision").asText());
+        JsonNode teacher = o.get("variants").get(0);
+        JsonNode tiny = o.get("variants").get(1);
+        assertTrue(teacher.get("mixed_precision").isNull(), "no KD step for the teacher");
+        assertEquals("fp16", tiny.get("mixed_precision").asText());
+        assertTrue(tiny.at("/kd_step_seconds/median").asDouble() > 0);
+        assertTrue(tiny.get("kd_peak_rss_bytes").asLong() > 0 && tiny.get("peak_rss_bytes").asLong() > 0);
+        assertTrue(r.out().contains("in mixed precision (float16 teacher, float16 autocast student, loss scaling)"),
+                r.out());
+
+        Cli bad = Cli.run("benchmark", "--model", RefData.models().toString(), "--mixed-precision", "bf16");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("--mixed-precision must be `no` or `fp16`"), bad.err());
     }
 
     @Test

@@ -13,6 +13,8 @@ public final class OpsScript {
     public static final String SDPA = "sdpa";
     public static final String SDPA_MASK = "sdpa_mask";
     public static final String SDPA_MASK_CAUSAL = "sdpa_mask_causal";
+    /** {@code x.to(dtype)}: a cast that autograd differentiates (DJL's {@code toType} cuts the graph there). */
+    public static final String CAST = "cast";
 
     private OpsScript() {}
 
@@ -55,6 +57,8 @@ public final class OpsScript {
                 "future = torch.triu(torch.full([q.size(-2), k.size(-2)], float(\"-inf\"),"
                         + " dtype=q.dtype, device=q.device), 1)",
                 "return torch.scaled_dot_product_attention(q, k, v, mask + future, 0., False, scale=scale)");
+        // dtype is torch's ScalarType code (TorchScript passes dtypes as int); the gradient comes back in x's dtype
+        method(s, CAST, List.of("x: Tensor", "dtype: int"), "return x.to(dtype)");
         return s.toString();
     }
 

@@ -18,6 +18,11 @@
  *     <td>DJL exposes neither {@code torch.group_norm} nor {@code scaled_dot_product_attention}, and has no way
  *     to compile TorchScript source; bkd writes a torch.jit.save archive in Java and loads it</td>
  *     <td>GroupNorm ~3x and attention ~3-6x slower (pure-DJL ops), UNet training ~2.6x slower</td></tr>
+ * <tr><td>{@link dev.bkd.core.djl.OpsScript} {@code cast}, reached as {@link dev.bkd.core.ops.Ops#cast}</td>
+ *     <td>{@code NDArray.toType} (and {@code toDevice}) cut the autograd graph: nothing upstream of the cast gets a
+ *     gradient; the TorchScript {@code x.to(dtype)} is differentiated (gradient in the source dtype)</td>
+ *     <td>mixed precision ({@link dev.bkd.core.nn.Autocast}) would train nothing upstream of a cast; with the
+ *     pure-DJL ops {@code --mixed-precision fp16} refuses to start</td></tr>
  * <tr><td>{@link dev.bkd.core.djl.Scalars}</td>
  *     <td>{@code NDArray.mul(Number)} and the other Number overloads wrap the number in a tensor aliasing a
  *     Java direct buffer and free it right after the op, while autograd keeps it for backward</td>

@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.nn.AdaptableModule;
+import dev.bkd.core.nn.Autocast;
+import dev.bkd.core.nn.AutocastPolicy.Op;
 import dev.bkd.core.nn.Conv2d;
 import dev.bkd.core.nn.LayerAdapter;
 import dev.bkd.core.nn.Linear;
@@ -137,19 +139,23 @@ public final class LoraLayer implements LayerAdapter {
     }
 
     private NDArray down(NDArray x, LoraWeights w) {
+        // A and B are the layer's kind of op, so autocast casts them (and x) as it casts the layer
         if (base instanceof Conv2d c) {
-            return ai.djl.nn.convolutional.Conv2d.conv2d(x, w.loraA(), null, new Shape(c.stride, c.stride),
-                    new Shape(c.padding, c.padding), new Shape(1, 1), 1).singletonOrThrow();
+            return ai.djl.nn.convolutional.Conv2d.conv2d(Autocast.arg(Op.CONV2D, x), Autocast.arg(Op.CONV2D, w.loraA()),
+                    null, new Shape(c.stride, c.stride), new Shape(c.padding, c.padding), new Shape(1, 1), 1)
+                    .singletonOrThrow();
         }
-        return ai.djl.nn.core.Linear.linear(x, w.loraA(), null).singletonOrThrow();
+        return ai.djl.nn.core.Linear.linear(Autocast.arg(Op.LINEAR, x), Autocast.arg(Op.LINEAR, w.loraA()), null)
+                .singletonOrThrow();
     }
 
     private NDArray up(NDArray h, LoraWeights w) {
         if (base instanceof Conv2d) {
-            return ai.djl.nn.convolutional.Conv2d.conv2d(h, w.loraB(), null, new Shape(1, 1), new Shape(0, 0),
-                    new Shape(1, 1), 1).singletonOrThrow();
+            return ai.djl.nn.convolutional.Conv2d.conv2d(Autocast.arg(Op.CONV2D, h), Autocast.arg(Op.CONV2D, w.loraB()),
+                    null, new Shape(1, 1), new Shape(0, 0), new Shape(1, 1), 1).singletonOrThrow();
         }
-        return ai.djl.nn.core.Linear.linear(h, w.loraB(), null).singletonOrThrow();
+        return ai.djl.nn.core.Linear.linear(Autocast.arg(Op.LINEAR, h), Autocast.arg(Op.LINEAR, w.loraB()), null)
+                .singletonOrThrow();
     }
 
     /**

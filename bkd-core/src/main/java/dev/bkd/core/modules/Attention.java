@@ -6,6 +6,8 @@ import static dev.bkd.core.modules.Taps.out;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.bkd.core.nn.Autocast;
+import dev.bkd.core.nn.AutocastPolicy.Op;
 import dev.bkd.core.nn.GroupNorm;
 import dev.bkd.core.nn.Linear;
 import dev.bkd.core.nn.Module;
@@ -83,15 +85,17 @@ public final class Attention extends Module {
             x = out(groupNorm, groupNorm.forward(x.transpose(0, 2, 1))).transpose(0, 2, 1);
         }
         NDArray kv = context == null ? x : context;
-        NDArray q = split(out(toQ, toQ.forward(x)));
-        NDArray k = split(out(toK, toK.forward(kv)));
-        NDArray v = split(out(toV, toV.forward(kv)));
+        NDArray q = Autocast.arg(Op.ATTENTION, split(out(toQ, toQ.forward(x))));
+        NDArray k = Autocast.arg(Op.ATTENTION, split(out(toK, toK.forward(kv))));
+        NDArray v = Autocast.arg(Op.ATTENTION, split(out(toV, toV.forward(kv))));
         double scale = 1.0 / Math.sqrt(spec.dimHead());
         NDArray a;
         if ((spec.upcastAttention() || spec.upcastSoftmax()) && q.getDataType() == DataType.FLOAT16) {
-            // diffusers upcasts scores/softmax here; fp16 scores overflow at SD2.x scales
-            a = Ops.attention(q.toType(DataType.FLOAT32, false), k.toType(DataType.FLOAT32, false),
-                    v.toType(DataType.FLOAT32, false), null, false, scale).toType(DataType.FLOAT16, false);
+            // diffusers upcasts scores/softmax here; fp16 scores overflow at SD2.x scales. Ops.cast, not toType:
+            // under autocast q, k, v carry the graph back to the trained projections
+            DataType f = DataType.FLOAT32;
+            a = Ops.cast(Ops.attention(Ops.cast(q, f), Ops.cast(k, f), Ops.cast(v, f), null, false, scale),
+                    DataType.FLOAT16);
         } else {
             a = Ops.attention(q, k, v, null, false, scale);
         }

@@ -3,6 +3,7 @@ package dev.bkd.core.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import dev.bkd.core.nn.AutocastPolicy.Op;
 
 /** torch.nn.Conv2d with square kernel, stride and zero padding; weight (out, in, k, k). */
 public class Conv2d extends AdaptableModule {
@@ -30,8 +31,10 @@ public class Conv2d extends AdaptableModule {
         this(inChannels, outChannels, kernel, stride, padding, true);
     }
 
+    /** The convolution; under {@link Autocast} in the policy's dtype for conv2d (float16), from the float32 weights. */
     public NDArray forward(NDArray x) {
-        return adapted(x, ai.djl.nn.convolutional.Conv2d.conv2d(x, p("weight"), hasBias ? p("bias") : null,
+        return adapted(x, ai.djl.nn.convolutional.Conv2d.conv2d(Autocast.arg(Op.CONV2D, x),
+                Autocast.arg(Op.CONV2D, p("weight")), hasBias ? Autocast.arg(Op.CONV2D, p("bias")) : null,
                 new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), 1).singletonOrThrow());
     }
 }

@@ -3,6 +3,7 @@ package dev.bkd.core.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import dev.bkd.core.nn.AutocastPolicy.Op;
 import dev.bkd.core.ops.Ops;
 
 /** torch.nn.GroupNorm with affine weight/bias (C). */
@@ -23,7 +24,12 @@ public class GroupNorm extends Module {
         param("bias", Parameter.Type.BETA, numChannels);
     }
 
+    /** The normalised {@code x}; under {@link Autocast} computed and returned in float32, as torch's autocast does. */
     public NDArray forward(NDArray x) {
+        if (Autocast.computeType(Op.GROUP_NORM) != null) {
+            return Ops.groupNorm(Autocast.arg(Op.GROUP_NORM, x), numGroups, Autocast.arg(Op.GROUP_NORM, p("weight")),
+                    Autocast.arg(Op.GROUP_NORM, p("bias")), eps);
+        }
         if (x.getDataType() == DataType.FLOAT16) {
             // torch normalises half tensors with float statistics; half variances overflow past |x| ~ 256
             DataType f = DataType.FLOAT32;

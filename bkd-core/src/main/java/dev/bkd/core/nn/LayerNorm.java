@@ -3,6 +3,7 @@ package dev.bkd.core.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import dev.bkd.core.nn.AutocastPolicy.Op;
 
 /** torch.nn.LayerNorm over the last dimension, with affine weight/bias. */
 public class LayerNorm extends Module {
@@ -16,7 +17,9 @@ public class LayerNorm extends Module {
         param("bias", Parameter.Type.BETA, dim);
     }
 
+    /** The normalised {@code x}; under {@link Autocast} computed and returned in float32, as torch's autocast does. */
     public NDArray forward(NDArray x) {
-        return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(dim), p("weight"), p("bias"), eps).singletonOrThrow();
+        return ai.djl.nn.norm.LayerNorm.layerNorm(Autocast.arg(Op.LAYER_NORM, x), new Shape(dim),
+                Autocast.arg(Op.LAYER_NORM, p("weight")), Autocast.arg(Op.LAYER_NORM, p("bias")), eps).singletonOrThrow();
     }
 }

@@ -2,6 +2,7 @@ package dev.bkd.core.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
+import dev.bkd.core.nn.AutocastPolicy.Op;
 
 /** torch.nn.Linear: weight (out, in), optional bias (out). */
 public class Linear extends AdaptableModule {
@@ -19,7 +20,9 @@ public class Linear extends AdaptableModule {
         }
     }
 
+    /** x·Wᵀ + b; under {@link Autocast} in the policy's dtype for linear (float16), from the float32 weights. */
     public NDArray forward(NDArray x) {
-        return adapted(x, ai.djl.nn.core.Linear.linear(x, p("weight"), hasBias ? p("bias") : null).singletonOrThrow());
+        return adapted(x, ai.djl.nn.core.Linear.linear(Autocast.arg(Op.LINEAR, x), Autocast.arg(Op.LINEAR, p("weight")),
+                hasBias ? Autocast.arg(Op.LINEAR, p("bias")) : null).singletonOrThrow());
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.djl.Scalars;
 import java.util.Arrays;
@@ -41,6 +42,15 @@ public final class DjlOps {
             }
             return y;
         }
+    }
+
+    /**
+     * {@link Ops#cast} as DJL has it: {@code toType}, which does not carry gradients back to {@code x} (DJL cuts
+     * the graph); fine without autograd, which is why mixed-precision training refuses this backend.
+     */
+    public static NDArray cast(NDArray x, DataType dtype) {
+        OpsArgs.checkCast(x, dtype);
+        return x.toType(dtype, false);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.bkd.core.ops;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import dev.bkd.core.BkdException;
@@ -65,6 +66,37 @@ public final class Ops {
         return backend(q) == Backend.TORCH
                 ? TorchScriptOps.attention(q, k, v, mask, causal, scale)
                 : DjlOps.attention(q, k, v, mask, causal, scale);
+    }
+
+    /**
+     * {@code x} as {@code dtype} (float16, float32 or float64), like torch's {@code x.to(dtype)}: on the
+     * TorchScript backend the cast is differentiated (the gradient comes back to {@code x} in its own dtype), which
+     * DJL's {@code toType} is not: it cuts the autograd graph (canary: {@code DjlWorkaroundsCanaryTest}). On the
+     * pure-DJL backend it is {@code toType}, so nothing upstream of it gets a gradient; mixed-precision training
+     * refuses to start there ({@link #castKeepsGradients}). Returns {@code x} itself when it already is {@code dtype}.
+     *
+     * @throws IllegalArgumentException if {@code x} or {@code dtype} is not float16, float32 or float64
+     */
+    public static NDArray cast(NDArray x, DataType dtype) {
+        OpsArgs.checkCast(x, dtype);
+        if (x.getDataType() == dtype) {
+            return x;
+        }
+        return backend(x) == Backend.TORCH ? TorchScriptOps.cast(x, dtype) : DjlOps.cast(x, dtype);
+    }
+
+    /**
+     * Whether {@link #cast} keeps the autograd graph for arrays like {@code a}; when false, the reason (the
+     * TorchScript module's failure, or the -D{@value #BACKEND_PROPERTY}=djl choice), else null.
+     */
+    public static String castKeepsGradients(NDArray a) {
+        if (backend(a) == Backend.TORCH) {
+            return null;
+        }
+        String why = a instanceof PtNDArray ? TorchScriptOps.unavailableReason(a.getDevice()) : null;
+        return "the differentiable cast needs the TorchScript ops, and "
+                + (why != null ? why : "-D" + BACKEND_PROPERTY + "=" + System.getProperty(BACKEND_PROPERTY, "auto")
+                        + " chose the pure-DJL ops, whose cast (DJL's toType) cuts the autograd graph");
     }
 
     /**

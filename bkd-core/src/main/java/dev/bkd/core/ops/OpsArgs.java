@@ -80,6 +80,15 @@ final class OpsArgs {
         }
     }
 
+    /** Checks that {@code x} and the target {@code dtype} are float16, float32 or float64. */
+    static void checkCast(NDArray x, DataType dtype) {
+        checkFloat("cast", "input", x);
+        if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16 && dtype != DataType.FLOAT64) {
+            throw new IllegalArgumentException("cast: target " + dtype + " must be float32, float16 or float64"
+                    + (dtype == DataType.BFLOAT16 ? " (bfloat16 cannot be handed to native code by DJL)" : ""));
+        }
+    }
+
     /**
      * The mask as additive scores in {@code dtype}: a boolean mask (true = attend, torch's convention)
      * becomes 0 / -inf; a float mask is cast if needed (the cast is not differentiated).

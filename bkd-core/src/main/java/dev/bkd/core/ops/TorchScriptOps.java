@@ -3,6 +3,7 @@ package dev.bkd.core.ops;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
@@ -56,6 +57,26 @@ public final class TorchScriptOps {
             return ModuleInvoker.call(m, OpsScript.groupNormMethod(true, false), out, x, groups, weight, (double) eps);
         }
         return ModuleInvoker.call(m, OpsScript.groupNormMethod(false, false), out, x, groups, (double) eps);
+    }
+
+    /** Same contract as {@link Ops#cast}, differentiated by libtorch. */
+    public static NDArray cast(NDArray x, DataType dtype) {
+        OpsArgs.checkCast(x, dtype);
+        return ModuleInvoker.call(module(x), OpsScript.CAST, (PtNDManager) x.getManager(), x, scalarType(dtype));
+    }
+
+    /** torch's ScalarType code of a floating {@code dtype} (c10/core/ScalarType.h), as TorchScript passes dtypes. */
+    static long scalarType(DataType dtype) {
+        switch (dtype) {
+            case FLOAT16:
+                return 5;
+            case FLOAT32:
+                return 6;
+            case FLOAT64:
+                return 7;
+            default:
+                throw new IllegalArgumentException("cast: " + dtype + " is not float16, float32 or float64");
+        }
     }
 
     /** Same contract as {@link Ops#attention(NDArray, NDArray, NDArray, NDArray, boolean, double)}. */

@@ -7,6 +7,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.bkd.core.djl.Autograd;
 import dev.bkd.core.modules.Taps;
+import dev.bkd.core.nn.Autocast;
 import dev.bkd.core.nn.Module;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,9 +35,13 @@ public final class Segments implements AutoCloseable {
         List<NDArray> run(Function<List<NDArray>, List<NDArray>> fn, List<NDArray> inputs);
     }
 
-    /** One recorded segment: its function, the arrays it read and produced, and the taps recorded inside. */
+    /**
+     * One recorded segment: its function, the arrays it read and produced, the taps recorded inside, and the
+     * autocast state it ran under (the replay re-enters it, as torch.utils.checkpoint restores autocast, so the
+     * recomputation casts exactly as the forward did even though the backward runs outside the caller's context).
+     */
     private record Segment(Function<List<NDArray>, List<NDArray>> fn, List<NDArray> inputs, List<NDArray> outputs,
-                           List<String> taps) {}
+                           List<String> taps, Autocast.State autocast) {}
 
     private final Module root;
     private final NDManager keep;
@@ -100,7 +105,7 @@ public final class Segments implements AutoCloseable {
                 }
             }
             produced.addAll(outs);
-            segments.add(new Segment(fn, List.copyOf(inputs), List.copyOf(outs), taps));
+            segments.add(new Segment(fn, List.copyOf(inputs), List.copyOf(outs), taps, Autocast.current()));
             return outs;
         }
     }
@@ -220,7 +225,8 @@ public final class Segments implements AutoCloseable {
             List<String> want = seg.taps().stream().filter(tapGrads::containsKey).toList();
             List<NDArray> outs;
             Map<String, NDArray> taps = Map.of();
-            try (Taps t = want.isEmpty() ? null : Taps.open(root, want, "UNet2DConditionModel")) {
+            try (Taps t = want.isEmpty() ? null : Taps.open(root, want, "UNet2DConditionModel");
+                 Autocast ac = Autocast.enter(seg.autocast())) {
                 outs = seg.fn().apply(leaves);
                 if (t != null) {
                     taps = t.results();

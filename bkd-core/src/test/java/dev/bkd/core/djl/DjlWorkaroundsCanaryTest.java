@@ -66,6 +66,34 @@ class DjlWorkaroundsCanaryTest {
     }
 
     @Test
+    void theTorchScriptCastKeepsGradientsWhereToTypeCutsThem() {
+        try (PtNDManager m = (PtNDManager) Engine.getEngine("PyTorch").newBaseManager()) {
+            PtSymbolBlock module;
+            try {
+                module = JniUtils.loadModule(m, new ByteArrayInputStream(
+                        TorchScriptArchive.write("ops", OpsScript.CLASS, OpsScript.source())), true, false);
+            } catch (IOException | RuntimeException e) {
+                throw new AssertionError(CANARY + "the ops archive with the cast method no longer loads: " + e, e);
+            }
+            NDArray x = m.create(new float[] {0.5f, -2f, 3f});
+            NDArray w = m.create(new float[] {4f, 0.25f, -1f});
+            x.setRequiresGradient(true);
+            NDArray half;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                half = ModuleInvoker.call(module, OpsScript.CAST, m, x, 5L); // 5 = torch.float16
+                NDArray back = ModuleInvoker.call(module, OpsScript.CAST, m, half, 6L); // 6 = torch.float32
+                gc.backward(back.mul(w).sum());
+            }
+            assertEquals(ai.djl.ndarray.types.DataType.FLOAT16, half.getDataType(), CANARY + "OpsScript's cast"
+                    + " (x.to(dtype) with dtype a ScalarType code) no longer casts: check ScalarType codes in c10");
+            // d/dx sum(float(half(x)) * w) = w (every x is exact in float16)
+            assertArrayEquals(new float[] {4f, 0.25f, -1f}, x.getGradient().toFloatArray(), 0f, CANARY
+                    + "the differentiable cast (Ops.cast, used by autocast) no longer carries gradients: mixed"
+                    + " precision would train nothing upstream of a cast");
+        }
+    }
+
+    @Test
     void scalarsKeepGradientsRightAcrossAGc() {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.create(new float[] {1f, 2f, 3f});

@@ -87,6 +87,12 @@ final class BenchmarkCommand implements Callable<Integer> {
             + " checkpointing (each block recomputed in the backward; less memory, about one more forward of time).")
     boolean gradientCheckpointing;
 
+    @Option(names = "--mixed-precision", defaultValue = "no", paramLabel = "no|fp16", description = "KD step: fp16"
+            + " runs it as distill --mixed-precision fp16 trains (float16 teacher, student under float16 autocast with"
+            + " float32 weights, loss scaling); forward timings stay float32. On a CPU float16 is very slow."
+            + " Default: ${DEFAULT-VALUE}.")
+    String mixedPrecision;
+
     @Option(names = "--threads", paramLabel = "N", description = "libtorch intra-op threads (default: the engine's,"
             + " one per core). On a busy machine 1 can be far faster for small models.")
     Integer threads;
@@ -127,6 +133,9 @@ final class BenchmarkCommand implements Callable<Integer> {
         if (steps < 1 || batch < 1) {
             throw new BkdException("benchmark: --steps and --batch must be at least 1");
         }
+        if (!mixedPrecision.equals("no") && !mixedPrecision.equals("fp16")) {
+            throw new BkdException("benchmark: --mixed-precision must be `no` or `fp16`, got `" + mixedPrecision + "`");
+        }
         PrintWriter out = spec.commandLine().getOut();
         ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch, which JniUtils needs (even with --isolate)
         if (threads != null) {
@@ -165,7 +174,7 @@ final class BenchmarkCommand implements Callable<Integer> {
                         + " stages)");
             }
             return VariantBenchmark.run(teacher, variants, new VariantBenchmark.Settings(size, batch, steps,
-                    !noTrain, !noOptimizer, UNetTable.TEXT_TOKENS, gradientCheckpointing), out);
+                    !noTrain, !noOptimizer, UNetTable.TEXT_TOKENS, gradientCheckpointing, fp16()), out);
         }
     }
 
@@ -197,6 +206,7 @@ final class BenchmarkCommand implements Callable<Integer> {
                 if (gradientCheckpointing) {
                     cmd.add("--gradient-checkpointing");
                 }
+                cmd.addAll(List.of("--mixed-precision", mixedPrecision));
                 Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
                 try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
                         java.nio.charset.StandardCharsets.UTF_8))) {
@@ -222,6 +232,10 @@ final class BenchmarkCommand implements Callable<Integer> {
         return results;
     }
 
+    private boolean fp16() {
+        return mixedPrecision.equals("fp16");
+    }
+
     private static String seconds(VariantBenchmark.Timing t) {
         return String.format("%.3f (%.3f)", t.median(), t.min());
     }
@@ -231,7 +245,8 @@ final class BenchmarkCommand implements Callable<Integer> {
                 v.get("macs").asLong(), timing(v.get("forward_seconds")),
                 v.get("kd_step_seconds").isNull() ? null : timing(v.get("kd_step_seconds")),
                 v.get("peak_rss_bytes").asLong(), v.get("matmul_gmacs_per_s").asDouble(),
-                v.path("kd_peak_rss_bytes").asLong(-1));
+                v.path("kd_peak_rss_bytes").asLong(-1),
+                v.path("mixed_precision").isTextual() ? v.get("mixed_precision").asText() : null);
     }
 
     private static VariantBenchmark.Timing timing(JsonNode t) {
@@ -275,6 +290,7 @@ final class BenchmarkCommand implements Callable<Integer> {
         if (!noTrain) {
             out.println("KD step = teacher forward (no grad) + student forward/backward of MSE(student, teacher)"
                     + (gradientCheckpointing ? " with gradient checkpointing" : "")
+                    + (fp16() ? " in mixed precision (float16 teacher, float16 autocast student, loss scaling)" : "")
                     + (noOptimizer ? "" : " + AdamW update") + "; not measured for the teacher itself.");
         }
     }
@@ -303,6 +319,7 @@ final class BenchmarkCommand implements Callable<Integer> {
         settings.put("dtype", "float32");
         settings.put("isolated", isolate);
         settings.put("gradient_checkpointing", gradientCheckpointing);
+        settings.put("mixed_precision", mixedPrecision);
         settings.put("kd_step", noTrain ? null : "teacher forward (no grad) + student forward/backward of"
                 + " MSE(student, teacher)" + (noOptimizer ? "" : " + AdamW update"));
         VariantBenchmark.Result teacher = rs.stream().filter(r -> r.variant().equals(VariantBenchmark.TEACHER))
@@ -321,6 +338,7 @@ final class BenchmarkCommand implements Callable<Integer> {
             }
             v.put("peak_rss_bytes", r.peakRssBytes());
             v.put("kd_peak_rss_bytes", r.kdPeakRssBytes());
+            v.put("mixed_precision", r.mixedPrecision()); // the KD step's; null without one
             v.put("matmul_gmacs_per_s", r.matmulGmacs());
             v.put("forward_gmacs_per_s", r.macs() / r.forward().median() / 1e9);
             if (teacher == null) {

@@ -92,9 +92,10 @@ final class TrainingMixin {
             + " keeping its activations: much less memory for about one more forward of time; same gradients.")
     boolean gradientCheckpointing;
 
-    @Option(names = "--mixed-precision", defaultValue = "no", paramLabel = "no|fp16", description = "fp16: dynamic"
-            + " loss scaling (GradScaler's defaults, state kept in checkpoints) and, for distill, float16 frozen models"
-            + " (slow on a CPU). The trained model keeps float32 weights and math. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--mixed-precision", defaultValue = "no", paramLabel = "no|fp16", description = "fp16: the"
+            + " trained UNet's forward under float16 autocast (float32 master weights, loss in float32), dynamic loss"
+            + " scaling (GradScaler's defaults, state kept in checkpoints) and, for distill, float16 frozen models"
+            + " (slow on a CPU). Default: ${DEFAULT-VALUE}.")
     String mixedPrecision;
 
     private TrainConfig.Builder builder() {

@@ -3,7 +3,12 @@ package dev.bkd.examples.cli;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.bkd.core.BkdException;
+import dev.bkd.core.djl.Scalars;
+import dev.bkd.core.ops.Ops;
+import dev.bkd.train.optim.GradScaler;
 import ai.djl.training.GradientCollector;
 import dev.bkd.core.io.ProcStatus;
 import dev.bkd.core.prune.PrunePlan;
@@ -28,7 +33,9 @@ import java.util.Map;
 /**
  * Times a teacher UNet and students pruned from it on the fly: forward latency (no gradients) and one KD training
  * step (teacher forward without gradients + student forward/backward of MSE(student output, teacher output) +
- * optionally an AdamW update of every student parameter), each the median of N runs after one warm-up; the
+ * optionally an AdamW update of every student parameter; with mixed precision a float16 teacher, the student under
+ * float16 autocast and dynamic loss scaling, as {@code distill --mixed-precision fp16} trains), each the median of
+ * N runs after one warm-up; the
  * process's peak RSS while the variant ran (it includes the teacher's weights, which a KD step needs). Variants
  * run teacher first, then students from small to large, so memory freed by one variant and kept by the allocator
  * is reused by the next rather than counted against a smaller one.
@@ -39,11 +46,19 @@ final class VariantBenchmark {
     /**
      * @param optimizer false skips the AdamW update (the step is then forward + backward only)
      * @param checkpointing the student's KD forward with gradient checkpointing (blocks recomputed in the backward)
+     * @param fp16 the KD step in mixed precision (--mixed-precision fp16): float16 teacher, student forward under
+     *     float16 autocast with float32 master weights, loss in float32, GradScaler loss scaling; forward timings
+     *     stay float32
      */
     record Settings(int size, int batch, int steps, boolean train, boolean optimizer, int textTokens,
-                    boolean checkpointing) {
+                    boolean checkpointing, boolean fp16) {
         Settings(int size, int batch, int steps, boolean train, boolean optimizer, int textTokens) {
-            this(size, batch, steps, train, optimizer, textTokens, false);
+            this(size, batch, steps, train, optimizer, textTokens, false, false);
+        }
+
+        /** The KD step's precision as --mixed-precision names it. */
+        String mixedPrecision() {
+            return fp16 ? "fp16" : "no";
         }
     }
 
@@ -53,13 +68,14 @@ final class VariantBenchmark {
     /**
      * One variant's numbers; kdStep is null for the teacher or when training was not measured. peakRssBytes covers
      * the whole variant, kdPeakRssBytes the KD steps alone (-1 when not measured), so what the student's backward
-     * needs (gradient checkpointing's target) is not hidden behind the forward timings' peak.
+     * needs (gradient checkpointing's target) is not hidden behind the forward timings' peak. mixedPrecision is
+     * the KD step's ({@code no} or {@code fp16}), null when no KD step was measured.
      */
     record Result(String variant, long parameters, long macs, Timing forward,
-            Timing kdStep, long peakRssBytes, double matmulGmacs, long kdPeakRssBytes) {
+            Timing kdStep, long peakRssBytes, double matmulGmacs, long kdPeakRssBytes, String mixedPrecision) {
         Result(String variant, long parameters, long macs, Timing forward, Timing kdStep, long peakRssBytes,
                double matmulGmacs) {
-            this(variant, parameters, macs, forward, kdStep, peakRssBytes, matmulGmacs, -1);
+            this(variant, parameters, macs, forward, kdStep, peakRssBytes, matmulGmacs, -1, null);
         }
     }
 
@@ -79,11 +95,18 @@ final class VariantBenchmark {
             List<String> order = new ArrayList<>(variants);
             order.sort(Comparator.comparingLong(v -> v.equals(TEACHER) ? -1 : plans.get(v).studentParameters()));
             Map<String, Result> results = new LinkedHashMap<>();
+            UNet2DConditionModel kdTeacher = null;
             for (String v : order) {
                 log.printf("benchmark: %s ...%n", v);
                 log.flush();
+                if (!v.equals(TEACHER) && kdTeacher == null) {
+                    // made after the teacher's own timings, so its peak RSS does not include this copy
+                    kdTeacher = s.fp16() && s.train() ? UNet2DConditionModel.fromStateDict(teacher.config(),
+                            teacherWeights, root, UNet2DConditionModel.Options.defaults().withDtype(DataType.FLOAT16))
+                            : teacher;
+                }
                 results.put(v, v.equals(TEACHER) ? measure(v, teacher, null, s, root)
-                        : student(v, plans.get(v), teacher, teacherWeights, s, root));
+                        : student(v, plans.get(v), kdTeacher, teacherWeights, s, root));
             }
             return variants.stream().map(results::get).toList();
         }
@@ -123,7 +146,7 @@ final class VariantBenchmark {
             peak = Math.max(peak, kdPeak);
         }
         return new Result(v, model.parameterCount(), cost.macs() * s.batch(), timing(fwd), kd, peak, matmul,
-                kdPeak);
+                kdPeak, kd == null ? null : s.mixedPrecision());
     }
 
     private static double forward(UNet2DConditionModel model, Settings s, NDManager m) {
@@ -140,6 +163,15 @@ final class VariantBenchmark {
         Map<String, NDArray> params = Weights.stateDict(student);
         List<Double> runs = new ArrayList<>();
         int arrays = -1;
+        GradScaler scaler = s.fp16() ? new GradScaler(GradScaler.Config.defaults()) : null;
+        if (s.fp16()) {
+            String why = Ops.castKeepsGradients(params.values().iterator().next());
+            if (why != null) {
+                throw new BkdException("benchmark --mixed-precision fp16: the KD step's autocast needs a differentiable"
+                        + " cast, but " + why + "; use --mixed-precision no");
+            }
+        }
+        DataType teacherType = Weights.stateDict(teacher).values().iterator().next().getDataType();
         try (AdamW adamw = new AdamW(m, AdamW.Config.defaults())) {
             for (int i = 0; i <= s.steps(); i++) {
                 try (NDManager step = m.newSubManager()) {
@@ -147,19 +179,27 @@ final class VariantBenchmark {
                     long t0 = System.nanoTime();
                     NDArray target;
                     try (Autograd.NoGrad ng = Autograd.noGrad()) {
-                        target = teacher.forward(in[0], 500, in[1]);
+                        // the float16 teacher reads float16 inputs and its prediction is compared in float32
+                        target = as(teacher.forward(as(in[0], teacherType), 500, as(in[1], teacherType)),
+                                DataType.FLOAT32);
                     }
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         UNetPass pass = UNetPass.run(student, in[0], step.create(500.0), in[1], List.of(),
-                                s.checkpointing());
+                                s.checkpointing(), s.fp16());
                         NDArray loss = pass.output().sample().sub(target).square().mean();
-                        gc.backward(loss);
+                        gc.backward(scaler == null ? loss : Scalars.mul(loss, scaler.scale()));
                         if (pass.afterBackward() != null) {
                             pass.afterBackward().run();
                         }
                     }
-                    if (s.optimizer()) {
-                        adamw.step(params, Autograd.grads(params, step), 1e-5);
+                    Map<String, NDArray> grads = s.optimizer() || scaler != null ? Autograd.grads(params, step)
+                            : Map.of();
+                    boolean finite = scaler == null || scaler.unscale(grads.values());
+                    if (s.optimizer() && finite) {
+                        adamw.step(params, grads, 1e-5);
+                    }
+                    if (scaler != null) {
+                        scaler.update(!finite); // an overflowed step is skipped, as in training
                     }
                     Autograd.zeroGrads(params);
                     double t = (System.nanoTime() - t0) / 1e9;
@@ -171,6 +211,11 @@ final class VariantBenchmark {
             }
         }
         return timing(runs);
+    }
+
+    /** {@code a} in {@code type} (a frozen model's input or output; no gradient), itself when it already is. */
+    private static NDArray as(NDArray a, DataType type) {
+        return a.getDataType() == type ? a : a.toType(type, false);
     }
 
     /** Every step frees what it made: the variant's live array count is the same after each (after the first). */

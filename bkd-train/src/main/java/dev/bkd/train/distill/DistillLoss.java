@@ -12,8 +12,8 @@ import java.util.Map;
 /**
  * BK-SDM's three-part loss, every MSE a mean over all elements in float32:
  * {@code L = λ_task·MSE(ε̂_s, target) + λ_out·MSE(ε̂_s, ε̂_t) + λ_feat·Σ_pairs MSE(f_s, f_t)}.
- * Teacher tensors may be float16 (cast here; they carry no graph); student tensors must be float32, since a cast
- * would cut the autograd graph.
+ * Teacher tensors may be float16 (cast here; they carry no graph); student tensors must be float32, since DJL's cast
+ * would cut the autograd graph (under autocast {@link dev.bkd.train.loop.UNetPass} hands them over as float32).
  */
 public final class DistillLoss {
     /** Loss names as logged. */

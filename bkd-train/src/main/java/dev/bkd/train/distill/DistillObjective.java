@@ -32,6 +32,7 @@ public final class DistillObjective implements Objective {
     private final Map<String, NDArray> trainable;
     private final Path teacherPipeline;
     private boolean checkpointing;
+    private boolean autocast;
 
     /** Freezes {@code teacher}, makes every student parameter trainable; {@code teacherPipeline} supplies the rest of the output. */
     public DistillObjective(UNet2DConditionModel teacher, UNet2DConditionModel student, KdSpec spec,
@@ -131,6 +132,13 @@ public final class DistillObjective implements Objective {
         checkpointing = on;
     }
 
+    /** The student's forward under autocast; the teacher keeps its own dtype (it runs outside the context). */
+    @Override
+    public boolean autocast(boolean on) {
+        autocast = on;
+        return true;
+    }
+
     /** Teacher forward (no graph), student forward, then the loss with every per-pair term. */
     public DistillLoss.Terms terms(DiffusionBatch b) {
         return terms(b, new UNetPass[1], false); // its callers run a plain backward, never a replay
@@ -143,7 +151,7 @@ public final class DistillObjective implements Objective {
             tea = teacher.forward(cast(in), b.timesteps(), cast(b.encoderHiddenStates()), spec().teacherTaps());
         }
         pass[0] = UNetPass.run(student, in, b.timesteps(), b.encoderHiddenStates(), spec().studentTaps(),
-                checkpointing);
+                checkpointing, autocast);
         UNet2DConditionModel.Output stu = pass[0].output();
         return loss.compute(stu.sample(), tea.sample(), b.target(), stu.features(), tea.features());
     }

@@ -22,6 +22,7 @@ import java.util.Map;
  */
 public final class FinetuneObjective implements Objective {
     private boolean checkpointing;
+    private boolean autocast;
     public static final String NAME = "finetune";
 
     private final UNet2DConditionModel unet;
@@ -58,13 +59,20 @@ public final class FinetuneObjective implements Objective {
 
     @Override
     public LossTerms loss(DiffusionBatch b) {
-        UNetPass pass = UNetPass.run(unet, b.noisyLatents(), b.timesteps(), b.encoderHiddenStates(), List.of(), checkpointing);
+        UNetPass pass = UNetPass.run(unet, b.noisyLatents(), b.timesteps(), b.encoderHiddenStates(), List.of(), checkpointing,
+                autocast);
         return pass.attach(DenoisingLoss.of(pass.output().sample(), b, weighting));
     }
 
     @Override
     public void gradientCheckpointing(boolean on) {
         checkpointing = on;
+    }
+
+    @Override
+    public boolean autocast(boolean on) {
+        autocast = on;
+        return true;
     }
 
     /** A complete pipeline folder: the trained {@code unet/} and the base pipeline's other components. */

@@ -30,6 +30,16 @@ public interface Objective extends AutoCloseable {
         }
     }
 
+    /**
+     * Runs the trained model's forward under float16 autocast (--mixed-precision fp16: float32 master weights, each
+     * op in the dtype of {@link dev.bkd.core.nn.AutocastPolicy}, the loss in float32), before the first
+     * {@link #loss}. Returns whether this objective does; one that does not trains in float32 math, and the loop
+     * says so (the loss scaling applies either way).
+     */
+    default boolean autocast(boolean on) {
+        return false;
+    }
+
     /** Writes the trained model into {@code outputDir} (called once, with EMA weights in place when EMA is on). */
     void save(Path outputDir);
 

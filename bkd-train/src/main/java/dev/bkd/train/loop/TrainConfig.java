@@ -23,7 +23,9 @@ import java.util.List;
  * @param logEvery       steps between progress lines when stderr is not a terminal
  * @param gradientCheckpointing recompute each UNet block in the backward instead of keeping its activations
  *                       (diffusers' {@code --gradient_checkpointing}): less memory, about one more forward of time
- * @param mixedPrecision {@code no} or {@code fp16} (accelerate's meaning): fp16 adds dynamic loss scaling
+ * @param mixedPrecision {@code no} or {@code fp16} (accelerate's meaning): fp16 runs the objective's trained model
+ *                       under float16 {@link dev.bkd.core.nn.Autocast} ({@link Objective#autocast}; float32 master
+ *                       weights, loss in float32) and adds dynamic loss scaling
  *                       ({@link dev.bkd.train.optim.GradScaler}, its state in checkpoints); the frozen models' dtype
  *                       is the trainer's choice
  * @param allowChangedSetup resume even when the run's setup (teacher, data, batch, lr, seed, ...) differs from the

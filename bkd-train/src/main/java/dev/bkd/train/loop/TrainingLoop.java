@@ -27,9 +27,13 @@ import dev.bkd.core.djl.Autograd;
 import dev.bkd.train.optim.Ema;
 import dev.bkd.train.optim.GradClip;
 import dev.bkd.train.optim.GradScaler;
+import dev.bkd.core.ops.Ops;
+import dev.bkd.core.config.ConfigException;
 import dev.bkd.train.optim.LrSchedule;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -169,6 +173,9 @@ public final class TrainingLoop {
         for (int i = 0; parallel != null && i < parallel.size(); i++) {
             parallel.replicaFor(i).gradientCheckpointing(cfg.gradientCheckpointing());
         }
+        if (cfg.fp16()) {
+            mixedPrecision();
+        }
         scaler = cfg.fp16() ? new GradScaler(GradScaler.Config.defaults()) : null;
         Generator rng = new Generator(cfg.seed());
         LrSchedule schedule = cfg.schedule();
@@ -230,6 +237,30 @@ public final class TrainingLoop {
                 validate(step);
             }
             return new TrainResult(step, null, last != null ? last : ckpts.latest().orElse(null));
+        }
+    }
+
+    /**
+     * --mixed-precision fp16: the trained model's forward under autocast, when the objective has one. Refuses to start
+     * when the differentiable cast is missing (pure-DJL ops): autocast would then train nothing upstream of a cast.
+     */
+    private void mixedPrecision() {
+        List<Objective> all = new ArrayList<>(List.of(objective));
+        for (int i = 0; parallel != null && i < parallel.size(); i++) {
+            all.add(parallel.replicaFor(i)); // replica 0 may be the objective itself: asking twice is harmless
+        }
+        for (Objective o : all) {
+            if (!o.autocast(true)) {
+                LOG.warn("--mixed-precision fp16: `{}` has no autocast forward; it trains in float32 math with"
+                        + " dynamic loss scaling only", o.name());
+                return;
+            }
+            String why = o.trainable().values().stream().findFirst().map(Ops::castKeepsGradients).orElse(null);
+            if (why != null) {
+                throw new ConfigException("--mixed-precision fp16 runs the trained model under float16 autocast, but "
+                        + why + ". Fix the TorchScript ops (bkd doctor; DjlWorkaroundsCanaryTest) or train with"
+                        + " --mixed-precision no");
+            }
         }
     }
 

@@ -7,7 +7,9 @@ import dev.bkd.core.lora.Lora;
 import dev.bkd.core.lora.LoraAdapter;
 import dev.bkd.core.lora.LoraConfig;
 import dev.bkd.core.lora.LoraFiles;
+import dev.bkd.core.nn.Autocast;
 import dev.bkd.core.nn.Module;
+import dev.bkd.core.ops.Ops;
 import dev.bkd.core.random.Generator;
 import dev.bkd.core.unet.UNet2DConditionModel;
 import dev.bkd.core.weights.Weights;
@@ -35,6 +37,7 @@ import java.util.Set;
  */
 public final class LoraObjective implements Objective {
     private boolean checkpointing;
+    private boolean autocast;
     public static final String NAME = "lora";
 
     /** A text encoder to put adapters on: the model, its tokenizer (closed with the objective) and the targets. */
@@ -131,14 +134,31 @@ public final class LoraObjective implements Objective {
 
     @Override
     public LossTerms loss(DiffusionBatch b) {
-        NDArray text = textEncoder == null ? b.encoderHiddenStates() : encode(b);
-        UNetPass pass = UNetPass.run(unet, b.noisyLatents(), b.timesteps(), text, List.of(), checkpointing);
+        NDArray text = textEncoder == null ? b.encoderHiddenStates() : autocastEncode(b);
+        UNetPass pass = UNetPass.run(unet, b.noisyLatents(), b.timesteps(), text, List.of(), checkpointing, autocast);
         return pass.attach(DenoisingLoss.of(pass.output().sample(), b, weighting));
     }
 
     @Override
     public void gradientCheckpointing(boolean on) {
         checkpointing = on;
+    }
+
+    /** The UNet's forward, and the text encoder's when its adapters train, under autocast. */
+    @Override
+    public boolean autocast(boolean on) {
+        autocast = on;
+        return true;
+    }
+
+    /** {@link #encode} under autocast when it is on; the states come back float32, the UNet's input dtype. */
+    private NDArray autocastEncode(DiffusionBatch b) {
+        if (!autocast) {
+            return encode(b);
+        }
+        try (Autocast a = Autocast.fp16()) {
+            return Ops.cast(encode(b), DataType.FLOAT32);
+        }
     }
 
     /** The captions through the adapted text encoder, recording gradients for its adapters. */
