@@ -11,13 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Typed, default-aware access to one JSON config object. Every getter records the field as known;
@@ -104,115 +105,57 @@ public final class ConfigReader {
     }
 
     public String getString(String field, String def) {
-        JsonNode v = raw(field);
-        if (v == null || v.isNull()) {
-            return def;
-        }
-        if (!v.isTextual()) {
-            throw error(field, "must be a string, found " + v);
-        }
-        return v.asText();
+        return get(field, def, JsonNode::isTextual, "must be a string", JsonNode::asText);
     }
 
     public int getInt(String field, int def) {
-        JsonNode v = raw(field);
-        if (v == null || v.isNull()) {
-            return def;
-        }
-        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-            throw error(field, "must be an integer, found " + v);
-        }
-        return v.asInt();
-    }
-
-    /** Nullable integer (diffusers' {@code Optional[int]}). */
-    public Integer getIntOrNull(String field) {
-        return has(field) ? getInt(field, 0) : null;
+        return get(field, def, IS_INT, "must be an integer", JsonNode::asInt);
     }
 
     public double getDouble(String field, double def) {
-        JsonNode v = raw(field);
-        if (v == null || v.isNull()) {
-            return def;
-        }
-        if (!v.isNumber()) {
-            throw error(field, "must be a number, found " + v);
-        }
-        return v.asDouble();
+        return get(field, def, JsonNode::isNumber, "must be a number", JsonNode::asDouble);
     }
 
     public boolean getBool(String field, boolean def) {
-        JsonNode v = raw(field);
-        if (v == null || v.isNull()) {
-            return def;
-        }
-        if (!v.isBoolean()) {
-            throw error(field, "must be true or false, found " + v);
-        }
-        return v.asBoolean();
+        return get(field, def, JsonNode::isBoolean, "must be true or false", JsonNode::asBoolean);
     }
 
     public List<String> getStringList(String field, List<String> def) {
+        return getList(field, def, JsonNode::isTextual, "strings", JsonNode::asText);
+    }
+
+    /** JSON integers that fit an {@code int}. */
+    static final Predicate<JsonNode> IS_INT = v -> v.isIntegralNumber() && v.canConvertToInt();
+
+    /** {@code def} when the field is absent or null, else the value if {@code ok} accepts it ("{must}, found v"). */
+    private <T> T get(String field, T def, Predicate<JsonNode> ok, String must, Function<JsonNode, T> as) {
+        JsonNode v = raw(field);
+        if (v == null || v.isNull()) {
+            return def;
+        }
+        if (!ok.test(v)) {
+            throw error(field, must + ", found " + v);
+        }
+        return as.apply(v);
+    }
+
+    /** A list whose elements {@code ok} accepts ("must be a list of {what}"), or {@code def} when absent or null. */
+    <T> List<T> getList(String field, List<T> def, Predicate<JsonNode> ok, String what, Function<JsonNode, T> as) {
         JsonNode v = raw(field);
         if (v == null || v.isNull()) {
             return def;
         }
         if (!v.isArray()) {
-            throw error(field, "must be a list of strings, found " + v);
+            throw error(field, "must be a list of " + what + ", found " + v);
         }
-        List<String> out = new ArrayList<>();
+        List<T> out = new ArrayList<>();
         for (JsonNode e : v) {
-            if (!e.isTextual()) {
-                throw error(field, "must be a list of strings, found element " + e);
+            if (!ok.test(e)) {
+                throw error(field, "must be a list of " + what + ", found element " + e);
             }
-            out.add(e.asText());
+            out.add(as.apply(e));
         }
         return List.copyOf(out);
-    }
-
-    public int[] getIntList(String field, int[] def) {
-        JsonNode v = raw(field);
-        if (v == null || v.isNull()) {
-            return def == null ? null : def.clone();
-        }
-        if (!v.isArray()) {
-            throw error(field, "must be a list of integers, found " + v);
-        }
-        int[] out = new int[v.size()];
-        for (int i = 0; i < out.length; i++) {
-            JsonNode e = v.get(i);
-            if (!e.isIntegralNumber() || !e.canConvertToInt()) {
-                throw error(field, "must be a list of integers, found element " + e);
-            }
-            out[i] = e.asInt();
-        }
-        return out;
-    }
-
-    /**
-     * A field that diffusers accepts as an int or a per-block list, normalised to {@code n} entries.
-     * Returns null when absent and {@code def} is null.
-     */
-    public int[] getPerBlock(String field, Integer def, int n, String countField) {
-        JsonNode v = raw(field);
-        if (v == null || v.isNull()) {
-            if (def == null) {
-                return null;
-            }
-            int[] out = new int[n];
-            Arrays.fill(out, def);
-            return out;
-        }
-        if (v.isIntegralNumber()) {
-            int[] out = new int[n];
-            Arrays.fill(out, v.asInt());
-            return out;
-        }
-        int[] out = getIntList(field, null);
-        if (out.length != n) {
-            throw error(field, "has " + out.length + " entries but `" + countField + "` has " + n);
-        }
-        return out;
     }
 
     /** Fails when a field that would change the math has a value other than the supported one(s). */
