@@ -41,15 +41,8 @@ public record AutoencoderKLConfig(
             Field.size("layers_per_block", 1),
             Field.oneOf("act_fn", "silu", "silu", "swish", "gelu"),
             Field.size("latent_channels", 4),
-            Field.size("norm_num_groups", 32).must((r, k, v, b) -> {
-                for (int c : (List<Integer>) b.get("block_out_channels")) {
-                    if (c % (int) v != 0) {
-                        throw r.error(k, "= " + v + " does not divide block_out_channels entry " + c
-                                + " (GroupNorm needs channels divisible by groups)");
-                    }
-                }
-            }),
-            Field.of("sample_size", AutoencoderKLConfig::sampleSize).writes(Field::intOrPair),
+            Field.size("norm_num_groups", 32).must(Field.DIVIDES_CHANNELS),
+            Field.sampleSize(List.of(32), "int").must(Field.each(Field.AT_LEAST_ONE)),
             Field.real("scaling_factor", 0.18215).must(Field.require((Double v) -> v > 0 && !v.isInfinite(),
                     "must be a positive number")),
             Field.optionalReal("shift_factor"),
@@ -119,24 +112,6 @@ public record AutoencoderKLConfig(
         }).must(Field.sameLength("block_out_channels"));
     }
 
-    private static List<Integer> sampleSize(ConfigReader r, String key, Map<String, Object> before) {
-        JsonNode v = r.raw(key);
-        if (v == null || v.isNull()) {
-            return List.of(32);
-        }
-        if (v.isIntegralNumber()) {
-            int size = r.getInt(key, 0);
-            Field.AT_LEAST_ONE.check(r, key, size, before);
-            return List.of(size);
-        }
-        List<Integer> out = r.getList(key, null, ConfigReader.IS_INT, "integers", JsonNode::asInt);
-        if (out.size() != 2) {
-            throw r.error(key, "must be an int or [height, width], found " + v);
-        }
-        Field.each(Field.AT_LEAST_ONE).check(r, key, out, before);
-        return out;
-    }
-
     /** One number per latent channel, or null. */
     private static Field perChannel(String key) {
         return Field.of(key, (r, k, b) -> {
@@ -145,7 +120,7 @@ public record AutoencoderKLConfig(
             if (v != null && !v.isNull() && !v.isArray()) {
                 throw r.error(k, "must be a list of " + latent + " numbers (one per latent channel) or null, found " + v);
             }
-            List<Double> out = r.getList(k, null, JsonNode::isNumber, "numbers", JsonNode::asDouble);
+            List<Double> out = r.getList(k, null, JsonNode::isNumber, "must be a list of numbers", JsonNode::asDouble);
             if (out != null && out.size() != latent) {
                 throw r.error(k, "has " + out.size() + " entries but `latent_channels` is " + latent);
             }

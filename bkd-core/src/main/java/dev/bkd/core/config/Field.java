@@ -73,6 +73,20 @@ record Field(String key, Reader reader, Check check, Function<Object, JsonNode> 
         });
     }
 
+    /**
+     * A field bkd supports with one value, diffusers' default (any other would change the maths): rejected by
+     * name when a file sets another value (or one not in {@code alsoAccepted}), read and written as {@code only}.
+     */
+    static Field fixed(String key, Object only, Object... alsoAccepted) {
+        Object[] accepted = new Object[alsoAccepted.length + 1];
+        accepted[0] = only;
+        System.arraycopy(alsoAccepted, 0, accepted, 1, alsoAccepted.length);
+        return of(key, (r, k, b) -> {
+            r.requireOneOf(k, accepted);
+            return only;
+        }).writes(v -> json(only));
+    }
+
     /** An integer that is null when absent (diffusers' {@code Optional[int]}). */
     static Field optionalInt(String key) {
         return of(key, (r, k, b) -> r.has(k) ? r.getInt(k, 0) : null);
@@ -84,7 +98,7 @@ record Field(String key, Reader reader, Check check, Function<Object, JsonNode> 
     }
 
     static Field ints(String key, List<Integer> def) {
-        return of(key, (r, k, b) -> r.getList(k, def, ConfigReader.IS_INT, "integers", JsonNode::asInt));
+        return of(key, (r, k, b) -> r.getIntList(k, def));
     }
 
     /** Fails with "{rule}, found {value}" when a non-null value is not {@code ok}. */
@@ -105,6 +119,17 @@ record Field(String key, Reader reader, Check check, Function<Object, JsonNode> 
 
     /** Fails with "must be at least 1, found {value}" (transformers' and the VAE's sizes). */
     static final Check AT_LEAST_ONE = require((Integer v) -> v >= 1, "must be at least 1");
+
+    /** GroupNorm's group count must divide every {@code block_out_channels} entry (read before it). */
+    @SuppressWarnings("unchecked")
+    static final Check DIVIDES_CHANNELS = (r, k, v, b) -> {
+        for (int c : (List<Integer>) b.get("block_out_channels")) {
+            if (c % (int) v != 0) {
+                throw r.error(k, "= " + v + " does not divide block_out_channels entry " + c
+                        + " (GroupNorm needs channels divisible by groups)");
+            }
+        }
+    };
 
     /** A positive integer (channels, layers, sizes). */
     static Field size(String key, int def) {
@@ -157,8 +182,24 @@ record Field(String key, Reader reader, Check check, Function<Object, JsonNode> 
         return json(list.stream().distinct().count() == 1 ? list.get(0) : list);
     }
 
-    /** A {@code sample_size}: one entry written as a plain int, [height, width] as a list. */
-    static JsonNode intOrPair(Object v) {
-        return json(v instanceof List<?> list && list.size() == 1 ? list.get(0) : v);
+    /**
+     * diffusers' {@code sample_size}: an int or [height, width] ("must be an {intWord} or [height, width]"),
+     * written back in the same form.
+     */
+    static Field sampleSize(List<Integer> def, String intWord) {
+        return of("sample_size", (r, k, b) -> {
+            JsonNode v = r.raw(k);
+            if (v == null || v.isNull()) {
+                return def;
+            }
+            if (v.isIntegralNumber()) {
+                return List.of(r.getInt(k, 0));
+            }
+            List<Integer> size = r.getIntList(k, null);
+            if (size.size() != 2) {
+                throw r.error(k, "must be an " + intWord + " or [height, width], found " + v);
+            }
+            return size;
+        }).writes(v -> json(v instanceof List<?> list && list.size() == 1 ? list.get(0) : v));
     }
 }

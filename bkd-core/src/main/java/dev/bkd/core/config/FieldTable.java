@@ -72,19 +72,22 @@ final class FieldTable<C extends Record> {
             }
             args[i] = values.get(key);
         }
-        try {
-            return constructor.newInstance(args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
+        return reflect(() -> constructor.newInstance(args));
     }
 
     /** The value of the component for {@code key} (a row's key or a component's snake-case name). */
     Object get(C config, String key) {
+        return reflect(() -> accessors.get(key).invoke(config));
+    }
+
+    private interface Reflective<T> {
+        T call() throws ReflectiveOperationException;
+    }
+
+    /** Runs a reflective call on the record; what the constructor or accessor throws is rethrown as is. */
+    private static <T> T reflect(Reflective<T> call) {
         try {
-            return accessors.get(key).invoke(config);
+            return call.call();
         } catch (InvocationTargetException e) {
             throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
         } catch (ReflectiveOperationException e) {
@@ -96,13 +99,11 @@ final class FieldTable<C extends Record> {
         return accessors.containsKey(key);
     }
 
-    /** Every row that has a component, written by its {@link Field#writer()}, in row order. */
+    /** Every row written by its {@link Field#writer()}, in row order (a row without a component gets null). */
     Map<String, JsonNode> write(C config) {
         Map<String, JsonNode> out = new LinkedHashMap<>();
         for (Field f : rows) {
-            if (stored(f.key())) {
-                out.put(f.key(), f.writer().apply(get(config, f.key())));
-            }
+            out.put(f.key(), f.writer().apply(stored(f.key()) ? get(config, f.key()) : null));
         }
         return out;
     }

@@ -1,11 +1,7 @@
 package dev.bkd.core.config;
 
-import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
@@ -122,9 +118,6 @@ public record SchedulerConfig(
      */
     private static final Set<String> OMIT_DEFAULT = Set.of("lambda_min_clipped");
 
-    private static final ObjectMapper LENIENT = ConfigReader.MAPPER.copy()
-            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS.mappedFeature());
-
     public SchedulerConfig {
         trainedBetas = trainedBetas == null ? null : trainedBetas.clone();
         explicit = Collections.unmodifiableSet(new TreeSet<>(explicit));
@@ -163,41 +156,12 @@ public record SchedulerConfig(
 
     /** Reads a scheduler config file; diffusers' {@code -Infinity} (for {@code lambda_min_clipped}) is accepted. */
     public static SchedulerConfig read(Path file) {
-        ConfigReader r;
-        try {
-            r = ConfigReader.read(file);
-        } catch (ConfigException strict) {
-            r = lenient(ConfigReader.label(file), () -> Files.readString(file), strict);
-        }
-        return from(r);
+        return from(ConfigReader.read(file, true));
     }
 
     /** Parses JSON text; {@code label} names the source in error messages. */
     public static SchedulerConfig parse(String label, String json) {
-        ConfigReader r;
-        try {
-            r = ConfigReader.parse(label, json);
-        } catch (ConfigException strict) {
-            r = lenient(label, () -> json, strict);
-        }
-        return from(r);
-    }
-
-    private interface Text {
-        String get() throws IOException;
-    }
-
-    /** Retries with non-numeric numbers allowed; any other problem keeps the strict reader's message. */
-    private static ConfigReader lenient(String label, Text text, ConfigException strict) {
-        try {
-            JsonNode n = LENIENT.readTree(text.get());
-            if (n instanceof ObjectNode o) {
-                return new ConfigReader(label, o);
-            }
-        } catch (IOException | RuntimeException e) {
-            // fall through: the strict error already says what is wrong and where
-        }
-        throw strict;
+        return from(ConfigReader.parse(label, json, true));
     }
 
     /** Builds the config from a reader, row by row: supported values, then type and default, then the check. */

@@ -10,10 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * diffusers {@code UNet2DConditionModel} config ({@code unet/config.json}). Absent fields take the diffusers
@@ -24,35 +25,13 @@ import java.util.TreeMap;
  * are kept in {@link #extras()} and written back. Derive modified copies with {@link #toBuilder()}.
  */
 public record UNet2DConditionConfig(
-        List<Integer> sampleSize,
-        int inChannels,
-        int outChannels,
-        boolean centerInputSample,
-        boolean flipSinToCos,
-        int freqShift,
-        List<UNetBlockType> downBlockTypes,
-        UNetBlockType midBlockType,
-        List<UNetBlockType> upBlockTypes,
-        List<Boolean> onlyCrossAttention,
-        List<Integer> blockOutChannels,
-        List<Integer> layersPerBlock,
-        int downsamplePadding,
-        double midBlockScaleFactor,
-        double dropout,
-        String actFn,
-        int normNumGroups,
-        double normEps,
-        List<Integer> crossAttentionDim,
-        List<Integer> transformerLayersPerBlock,
-        List<Integer> attentionHeadDim,
-        boolean useLinearProjection,
-        boolean upcastAttention,
-        Integer timeEmbeddingDim,
-        String timeEmbeddingActFn,
-        String timestepPostAct,
-        int convInKernel,
-        int convOutKernel,
-        ObjectNode extras) {
+        List<Integer> sampleSize, int inChannels, int outChannels, boolean centerInputSample, boolean flipSinToCos,
+        int freqShift, List<UNetBlockType> downBlockTypes, UNetBlockType midBlockType, List<UNetBlockType> upBlockTypes,
+        List<Boolean> onlyCrossAttention, List<Integer> blockOutChannels, List<Integer> layersPerBlock,
+        int downsamplePadding, double midBlockScaleFactor, double dropout, String actFn, int normNumGroups,
+        double normEps, List<Integer> crossAttentionDim, List<Integer> transformerLayersPerBlock,
+        List<Integer> attentionHeadDim, boolean useLinearProjection, boolean upcastAttention, Integer timeEmbeddingDim,
+        String timeEmbeddingActFn, String timestepPostAct, int convInKernel, int convOutKernel, ObjectNode extras) {
 
     public static final String CLASS_NAME = "UNet2DConditionModel";
     /** The diffusers version bkd's UNet is verified against (written when a config has none). */
@@ -77,26 +56,6 @@ public record UNet2DConditionConfig(
         extras = extras == null ? ConfigReader.MAPPER.createObjectNode() : extras.deepCopy();
     }
 
-    /**
-     * Fields whose only supported value is diffusers' default (any other changes the model in ways bkd does not
-     * implement): rejected by name when a file sets another value, written with that value on save.
-     */
-    private static final Map<String, Object> FIXED = fixed(
-            "class_embed_type", null,
-            "num_class_embeds", null,
-            // doubles every resnet's time-embedding width in diffusers even without a class embedding
-            "class_embeddings_concat", false,
-            "addition_embed_type", null,
-            "time_cond_proj_dim", null,
-            "encoder_hid_dim", null,
-            "encoder_hid_dim_type", null,
-            "dual_cross_attention", false,
-            "resnet_time_scale_shift", "default",
-            "attention_type", "default",
-            "time_embedding_type", "positional",
-            "cross_attention_norm", null,
-            "reverse_transformer_layers_per_block", null);
-
     private static final Check AT_LEAST_ONE = Field.require((Integer v) -> v >= 1, "must be >= 1");
     private static final Check ODD_KERNEL = Field.require((Integer k) -> k >= 1 && k % 2 != 0,
             "must be a positive odd kernel size");
@@ -106,6 +65,34 @@ public record UNet2DConditionConfig(
      * reported before one out of range; block counts are checked while reading (later checks index by block).
      */
     private static final FieldTable<UNet2DConditionConfig> FIELDS = new FieldTable<>(UNet2DConditionConfig.class,
+            Field.of("_class_name", (r, k, b) -> {
+                if (r.has(k)) {
+                    r.requireOneOf(k, CLASS_NAME);
+                }
+                return null;
+            }).writes(v -> Field.json(CLASS_NAME)),
+            // only diffusers' default is implemented: any other value changes the model in ways bkd does not
+            Field.fixed("class_embed_type", null),
+            Field.fixed("num_class_embeds", null),
+            // doubles every resnet's time-embedding width in diffusers even without a class embedding
+            Field.fixed("class_embeddings_concat", false),
+            Field.fixed("addition_embed_type", null),
+            Field.fixed("time_cond_proj_dim", null),
+            Field.fixed("encoder_hid_dim", null),
+            Field.fixed("encoder_hid_dim_type", null),
+            Field.fixed("dual_cross_attention", false),
+            Field.fixed("resnet_time_scale_shift", "default"),
+            Field.fixed("attention_type", "default"),
+            Field.fixed("time_embedding_type", "positional"),
+            Field.fixed("cross_attention_norm", null),
+            Field.fixed("reverse_transformer_layers_per_block", null),
+            Field.of("num_attention_heads", (r, k, b) -> {
+                if (r.has(k)) {
+                    throw r.error(k, "= " + r.raw(k) + " is not supported: diffusers' UNet2DConditionModel refuses"
+                            + " it too; the number of heads per block is given by `attention_head_dim`");
+                }
+                return null;
+            }),
             Field.ints("block_out_channels", List.of(320, 640, 1280, 1280)).must(Field.each(AT_LEAST_ONE)),
             blocks("down_block_types", Stage.DOWN,
                     "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
@@ -117,14 +104,7 @@ public record UNet2DConditionConfig(
                     throw r.error(k, "= null (no GroupNorm) is not supported by bkd");
                 }
                 return r.getInt(k, 32);
-            }).must(AT_LEAST_ONE).must((r, k, v, b) -> {
-                for (int c : blockOutChannels(b)) {
-                    if (c % (int) v != 0) {
-                        throw r.error(k, "= " + v + " does not divide block_out_channels entry " + c
-                                + " (GroupNorm needs channels divisible by groups)");
-                    }
-                }
-            }),
+            }).must(AT_LEAST_ONE).must(Field.DIVIDES_CHANNELS),
             Field.optionalInt("time_embedding_dim").must(AT_LEAST_ONE),
             perBlock("layers_per_block", 2).must(Field.each(AT_LEAST_ONE)),
             perBlock("cross_attention_dim", 1280).must(Field.each(AT_LEAST_ONE)),
@@ -140,13 +120,14 @@ public record UNet2DConditionConfig(
                     }
                 }
             }),
-            Field.of("sample_size", UNet2DConditionConfig::sampleSize).writes(Field::intOrPair),
+            Field.sampleSize(null, "integer"),
             Field.integer("in_channels", 4).must(AT_LEAST_ONE),
             Field.integer("out_channels", 4).must(AT_LEAST_ONE),
             Field.bool("center_input_sample", false),
             Field.bool("flip_sin_to_cos", true),
             Field.integer("freq_shift", 0),
-            Field.of("only_cross_attention", UNet2DConditionConfig::onlyCross).writes(Field::collapsed),
+            perBlock("only_cross_attention", false, JsonNode::isBoolean, JsonNode::isBoolean,
+                    "must be true/false or a list of them", JsonNode::asBoolean),
             Field.integer("downsample_padding", 1).must(Field.require((Integer v) -> v >= 0, "must be >= 0")),
             // diffusers writes the default as the int 1
             Field.real("mid_block_scale_factor", 1).writes(v -> Field.json((double) v == Math.rint((double) v)
@@ -160,14 +141,6 @@ public record UNet2DConditionConfig(
             Field.string("timestep_post_act", null).must(activation(true)),
             Field.integer("conv_in_kernel", 3).must(ODD_KERNEL),
             Field.integer("conv_out_kernel", 3).must(ODD_KERNEL));
-
-    private static Map<String, Object> fixed(Object... keyValues) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            m.put((String) keyValues[i], keyValues[i + 1]);
-        }
-        return Collections.unmodifiableMap(m);
-    }
 
     @Override
     public ObjectNode extras() {
@@ -226,15 +199,6 @@ public record UNet2DConditionConfig(
 
     /** Builds the config from a reader; every message names the reader's file and the field. */
     public static UNet2DConditionConfig from(ConfigReader r) {
-        if (r.has("_class_name")) {
-            r.requireOneOf("_class_name", CLASS_NAME);
-        }
-        FIXED.forEach((field, only) -> r.requireOneOf(field, only));
-        JsonNode nah = r.raw("num_attention_heads");
-        if (nah != null && !nah.isNull()) {
-            throw r.error("num_attention_heads", "= " + nah + " is not supported: diffusers' UNet2DConditionModel "
-                    + "refuses it too; the number of heads per block is given by `attention_head_dim`");
-        }
         Map<String, Object> values = FIELDS.read(r, true);
         // a config without a diffusers version gets the one bkd is verified against: a save/read round trip is stable
         ObjectNode extras = r.extras();
@@ -250,11 +214,15 @@ public record UNet2DConditionConfig(
         return (List<Integer>) before.get("block_out_channels");
     }
 
+    /** The number of blocks: entries of {@code down_block_types} (read before every per-block field). */
+    private static int blockCount(Map<String, Object> before) {
+        return ((List<?>) before.get("down_block_types")).size();
+    }
+
     /** Fails unless a per-block list has one entry per down block. */
     private static void count(ConfigReader r, String field, int have, Map<String, Object> before) {
-        int n = ((List<?>) before.get("down_block_types")).size();
-        if (have != n) {
-            throw r.error(field, "has " + have + " entries but `down_block_types` has " + n);
+        if (have != blockCount(before)) {
+            throw r.error(field, "has " + have + " entries but `down_block_types` has " + blockCount(before));
         }
     }
 
@@ -283,13 +251,19 @@ public record UNet2DConditionConfig(
 
     /** A per-block integer: an int for every block or one entry per block (diffusers accepts both). */
     private static Field perBlock(String key, int def) {
+        return perBlock(key, def, JsonNode::isIntegralNumber, ConfigReader.IS_INT, "must be a list of integers",
+                JsonNode::asInt);
+    }
+
+    /** A per-block value: {@code one} value for every block, or a list of them ({@code each}) with one per block. */
+    private static Field perBlock(String key, Object def, Predicate<JsonNode> one, Predicate<JsonNode> each,
+            String must, Function<JsonNode, Object> as) {
         return Field.of(key, (r, k, b) -> {
             JsonNode v = r.raw(k);
-            int n = ((List<?>) b.get("down_block_types")).size();
-            if (v == null || v.isNull() || v.isIntegralNumber()) {
-                return Collections.nCopies(n, v == null || v.isNull() ? def : v.asInt());
+            if (v == null || v.isNull() || one.test(v)) {
+                return Collections.nCopies(blockCount(b), v == null || v.isNull() ? def : as.apply(v));
             }
-            List<Integer> out = r.getList(k, null, ConfigReader.IS_INT, "integers", JsonNode::asInt);
+            List<Object> out = r.getList(k, null, each, must, as);
             count(r, k, out.size(), b);
             return out;
         }).writes(Field::collapsed);
@@ -321,41 +295,6 @@ public record UNet2DConditionConfig(
         return t;
     }
 
-    private static List<Integer> sampleSize(ConfigReader r, String key, Map<String, Object> before) {
-        JsonNode v = r.raw(key);
-        if (v == null || v.isNull()) {
-            return null;
-        }
-        if (v.isIntegralNumber()) {
-            return List.of(r.getInt(key, 0));
-        }
-        List<Integer> s = r.getList(key, null, ConfigReader.IS_INT, "integers", JsonNode::asInt);
-        if (s.size() != 2) {
-            throw r.error(key, "must be an integer or [height, width], found " + v);
-        }
-        return s;
-    }
-
-    private static List<Boolean> onlyCross(ConfigReader r, String key, Map<String, Object> before) {
-        JsonNode v = r.raw(key);
-        if (v == null || v.isNull() || v.isBoolean()) {
-            int n = ((List<?>) before.get("down_block_types")).size();
-            return Collections.nCopies(n, v != null && v.isBoolean() && v.asBoolean());
-        }
-        if (!v.isArray()) {
-            throw r.error(key, "must be true/false or a list of them, found " + v);
-        }
-        List<Boolean> out = new ArrayList<>();
-        for (JsonNode e : v) {
-            if (!e.isBoolean()) {
-                throw r.error(key, "must be true/false or a list of them, found element " + e);
-            }
-            out.add(e.asBoolean());
-        }
-        count(r, key, out.size(), before);
-        return out;
-    }
-
     private static Check activation(boolean nullable) {
         return (r, k, name, b) -> {
             if (!(name == null && nullable) && !ACTIVATIONS.contains(name)) {
@@ -370,12 +309,9 @@ public record UNet2DConditionConfig(
     /** The full diffusers config.json content: every field diffusers 0.40 writes, keys sorted, extras kept. */
     public ObjectNode toJson() {
         ObjectNode o = extras.deepCopy();
-        o.put("_class_name", CLASS_NAME);
         if (!o.has("_diffusers_version")) {
             o.put("_diffusers_version", DIFFUSERS_VERSION);
         }
-        FIXED.forEach((k, v) -> o.set(k, Field.json(v)));
-        o.putNull("num_attention_heads");
         o.setAll(FIELDS.write(this));
         return ConfigWriter.sorted(o);
     }
