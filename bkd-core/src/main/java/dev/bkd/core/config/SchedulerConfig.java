@@ -228,9 +228,7 @@ public record SchedulerConfig(
 
     /** The same config labelled for another diffusers class (what {@code Cls.from_config(cfg)} saves). */
     public SchedulerConfig withClassName(String name) {
-        ObjectNode json = toJson();
-        json.put("_class_name", name);
-        return reparse(json);
+        return with("_class_name", name);
     }
 
     /**
@@ -244,10 +242,6 @@ public record SchedulerConfig(
         } else {
             json.set(field, ConfigReader.MAPPER.valueToTree(value));
         }
-        return reparse(json);
-    }
-
-    private static SchedulerConfig reparse(ObjectNode json) {
         return from(new ConfigReader(FILE_NAME, json));
     }
 
