@@ -3,6 +3,7 @@ package dev.bkd.core.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -160,19 +161,12 @@ record Field(String key, Reader reader, Check check, Function<Object, JsonNode> 
             list.forEach(x -> a.add(json(x)));
             return a;
         }
-        if (v instanceof double[] list) {
-            ArrayNode a = f.arrayNode();
-            for (double x : list) {
-                a.add(x);
-            }
-            return a;
-        }
         return v == null ? f.nullNode()
+                : v instanceof double[] a ? json(Arrays.stream(a).boxed().toList())
                 : v instanceof Integer i ? f.numberNode(i)
                 : v instanceof Double d ? f.numberNode(d)
                 : v instanceof Boolean x ? f.booleanNode(x)
                 : v instanceof Enum<?> e ? f.textNode(e.name())
-                : v instanceof JsonNode n ? n.deepCopy()
                 : f.textNode((String) v);
     }
 

@@ -29,12 +29,8 @@ final class FieldTable<C extends Record> {
         for (RecordComponent c : components) {
             accessors.put(snake(c.getName()), c.getAccessor());
         }
-        try {
-            constructor = type.getDeclaredConstructor(
-                    Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new));
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException("a record always has a canonical constructor", e);
-        }
+        constructor = reflect(() -> type.getDeclaredConstructor(
+                Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new)));
     }
 
     List<Field> rows() {

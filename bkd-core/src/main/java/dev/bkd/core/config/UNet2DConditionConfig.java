@@ -36,7 +36,7 @@ public record UNet2DConditionConfig(
     public static final String CLASS_NAME = "UNet2DConditionModel";
     /** The diffusers version bkd's UNet is verified against (written when a config has none). */
     public static final String DIFFUSERS_VERSION = "0.40.0";
-    /** Label of configs built in code; {@link #from} swaps it for the file's label. */
+    /** The label errors name for configs built in code (defaults, builders) rather than read from a file. */
     private static final String SELF = "UNet2DConditionConfig";
     private static final List<String> ACTIVATIONS = List.of("silu", "swish", "gelu");
     private static final Map<String, String> PRESETS = Map.of(
