@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -96,17 +97,17 @@ public record AutoencoderKLConfig(
         ConfigWriter.write(file, o);
     }
 
-    /** A list of block kinds; its length must match {@code block_out_channels}. */
+    /** A list of block kinds (default: one block of the first kind); one per {@code block_out_channels} entry. */
     private static <E extends Enum<E>> Field blocks(String key, Class<E> type) {
-        String only = type.getEnumConstants()[0].name();
+        List<String> names = Arrays.stream(type.getEnumConstants()).map(Enum::name).toList();
         return Field.of(key, (r, k, b) -> {
             List<E> out = new ArrayList<>();
-            for (String s : r.getStringList(k, List.of(only))) {
-                try {
-                    out.add(Enum.valueOf(type, s));
-                } catch (IllegalArgumentException e) {
-                    throw r.error(k, "entry \"" + s + "\" is not supported by bkd (supported: \"" + only + "\")");
+            for (String s : r.getStringList(k, names.subList(0, 1))) {
+                if (!names.contains(s)) {
+                    throw r.error(k, "entry \"" + s + "\" is not supported by bkd (supported: \""
+                            + String.join("\", \"", names) + "\")");
                 }
+                out.add(Enum.valueOf(type, s));
             }
             return out;
         }).must(Field.sameLength("block_out_channels"));
