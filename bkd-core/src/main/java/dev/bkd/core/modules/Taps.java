@@ -76,6 +76,11 @@ public final class Taps implements AutoCloseable {
         return ACTIVE.get() != null;
     }
 
+    /** The session open on this thread, or null. */
+    static Taps active() {
+        return ACTIVE.get();
+    }
+
     /** Reports {@code value} as the output of {@code module}; returns it unchanged. */
     public static NDArray out(Block module, NDArray value) {
         Taps t = ACTIVE.get();

@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.bkd.core.BkdException;
 import dev.bkd.core.config.UNet2DConditionConfig;
 import dev.bkd.core.modules.Nonlinearity;
+import dev.bkd.core.modules.Scoped;
 import dev.bkd.core.modules.Taps;
 import dev.bkd.core.modules.TimestepEmbedding;
 import dev.bkd.core.modules.Timesteps;
@@ -25,6 +26,8 @@ import dev.bkd.core.weights.Weights;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -186,7 +189,7 @@ public final class UNet2DConditionModel extends Module implements AutoCloseable 
         try (NDScope scope = new NDScope();
                 Taps t = taps.isEmpty() ? null : Taps.open(this, taps, "UNet2DConditionModel")) {
             scope.suppressNotUsedWarning();
-            NDArray y = run(sample, timestep, encoderHiddenStates);
+            NDArray y = run(sample, timestep, encoderHiddenStates, SCOPED);
             Map<String, NDArray> features = new LinkedHashMap<>();
             if (t != null) {
                 features.putAll(t.results());
@@ -215,12 +218,16 @@ public final class UNet2DConditionModel extends Module implements AutoCloseable 
         a.attach(m);
     }
 
-    /** A forward as plain calls: every segment runs directly, in the caller's scope and grad mode. */
-    private static final Segments.Runner DIRECT = (fn, inputs) -> fn.apply(inputs);
-
-    private NDArray run(NDArray sample, NDArray timestep, NDArray context) {
-        return run(sample, timestep, context, DIRECT);
-    }
+    /**
+     * A forward as plain calls (the caller's grad mode), each segment's temporaries freed when it returns
+     * ({@link Scoped}): only its outputs and the feature taps recorded in it outlive it. An input passed straight
+     * through stays the caller's (handing it to the forward's scope would close it with the forward).
+     */
+    private static final Segments.Runner SCOPED = (fn, inputs) -> Scoped.keepAll(() -> fn.apply(inputs), outs -> {
+        Set<NDArray> in = Collections.newSetFromMap(new IdentityHashMap<>());
+        in.addAll(inputs);
+        return outs.stream().filter(a -> !in.contains(a)).toList();
+    });
 
     /**
      * The forward as a chain of segments (stem with the time embedding, each down block, mid, each up block,

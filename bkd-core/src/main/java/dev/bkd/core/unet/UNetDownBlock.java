@@ -5,6 +5,7 @@ import static dev.bkd.core.modules.Taps.out;
 import ai.djl.ndarray.NDArray;
 import dev.bkd.core.modules.Downsample2D;
 import dev.bkd.core.modules.ResnetBlock2D;
+import dev.bkd.core.modules.Scoped;
 import dev.bkd.core.modules.Transformer2DModel;
 import dev.bkd.core.nn.Module;
 import dev.bkd.core.nn.ModuleList;
@@ -51,14 +52,19 @@ public abstract class UNetDownBlock extends Module {
         List<NDArray> states = new ArrayList<>();
         NDArray h = x;
         for (int i = 0; i < resnets.size(); i++) {
-            h = resnets.get(i).forward(h, temb);
+            ResnetBlock2D r = resnets.get(i);
+            NDArray in = h;
+            h = Scoped.keep(() -> r.forward(in, temb));
             if (attentions != null) {
-                h = attentions.get(i).forward(h, context);
+                Transformer2DModel a = attentions.get(i);
+                NDArray res = h;
+                h = Scoped.keep(() -> a.forward(res, context));
             }
             states.add(h);
         }
         if (downsamplers != null) {
-            h = downsamplers.get(0).forward(h);
+            NDArray in = h;
+            h = Scoped.keep(() -> downsamplers.get(0).forward(in));
             states.add(h);
         }
         return new Output(out(this, h), states);

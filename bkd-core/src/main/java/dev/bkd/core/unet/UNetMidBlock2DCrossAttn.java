@@ -4,6 +4,7 @@ import static dev.bkd.core.modules.Taps.out;
 
 import ai.djl.ndarray.NDArray;
 import dev.bkd.core.modules.ResnetBlock2D;
+import dev.bkd.core.modules.Scoped;
 import dev.bkd.core.modules.Transformer2DModel;
 import dev.bkd.core.nn.Module;
 import dev.bkd.core.nn.ModuleList;
@@ -36,10 +37,13 @@ public final class UNetMidBlock2DCrossAttn extends Module {
     }
 
     public NDArray forward(NDArray x, NDArray temb, NDArray context) {
-        NDArray h = resnets.get(0).forward(x, temb);
+        NDArray h = Scoped.keep(() -> resnets.get(0).forward(x, temb));
         for (int i = 0; i < attentions.size(); i++) {
-            h = attentions.get(i).forward(h, context);
-            h = resnets.get(i + 1).forward(h, temb);
+            Transformer2DModel a = attentions.get(i);
+            ResnetBlock2D r = resnets.get(i + 1);
+            NDArray in = h;
+            NDArray res = Scoped.keep(() -> a.forward(in, context));
+            h = Scoped.keep(() -> r.forward(res, temb));
         }
         return out(this, h);
     }

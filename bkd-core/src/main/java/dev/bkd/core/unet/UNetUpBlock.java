@@ -4,6 +4,7 @@ import static dev.bkd.core.modules.Taps.out;
 
 import ai.djl.ndarray.NDArray;
 import dev.bkd.core.modules.ResnetBlock2D;
+import dev.bkd.core.modules.Scoped;
 import dev.bkd.core.modules.Transformer2DModel;
 import dev.bkd.core.modules.Upsample2D;
 import dev.bkd.core.nn.Module;
@@ -54,14 +55,19 @@ public abstract class UNetUpBlock extends Module {
     public NDArray forward(NDArray x, List<NDArray> skips, NDArray temb, NDArray context, long[] upsampleSize) {
         NDArray h = x;
         for (int i = 0; i < resnets.size(); i++) {
-            h = h.concat(skips.get(skips.size() - 1 - i), 1);
-            h = resnets.get(i).forward(h, temb);
+            ResnetBlock2D r = resnets.get(i);
+            NDArray in = h;
+            NDArray skip = skips.get(skips.size() - 1 - i);
+            h = Scoped.keep(() -> r.forward(in.concat(skip, 1), temb));
             if (attentions != null) {
-                h = attentions.get(i).forward(h, context);
+                Transformer2DModel a = attentions.get(i);
+                NDArray res = h;
+                h = Scoped.keep(() -> a.forward(res, context));
             }
         }
         if (upsamplers != null) {
-            h = upsamplers.get(0).forward(h, upsampleSize);
+            NDArray in = h;
+            h = Scoped.keep(() -> upsamplers.get(0).forward(in, upsampleSize));
         }
         return out(this, h);
     }
