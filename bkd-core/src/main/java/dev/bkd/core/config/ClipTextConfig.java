@@ -2,6 +2,8 @@ package dev.bkd.core.config;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 /**
  * transformers {@code CLIPTextConfig} ({@code text_encoder/config.json}). Defaults are the transformers
@@ -9,24 +11,30 @@ import java.nio.file.Path;
  * the legacy eos_token_id 2). Unknown fields are kept in {@link #extras()} and written back.
  */
 public record ClipTextConfig(
-        int vocabSize,
-        int hiddenSize,
-        int intermediateSize,
-        int projectionDim,
-        int numHiddenLayers,
-        int numAttentionHeads,
-        int maxPositionEmbeddings,
-        String hiddenAct,
-        double layerNormEps,
-        double attentionDropout,
-        double initializerRange,
-        double initializerFactor,
-        int padTokenId,
-        int bosTokenId,
-        int eosTokenId,
-        ObjectNode extras) {
+        int vocabSize, int hiddenSize, int intermediateSize, int projectionDim, int numHiddenLayers,
+        int numAttentionHeads, int maxPositionEmbeddings, String hiddenAct, double layerNormEps,
+        double attentionDropout, double initializerRange, double initializerFactor, int padTokenId, int bosTokenId,
+        int eosTokenId, ObjectNode extras) {
 
     public static final String MODEL_TYPE = "clip_text_model";
+
+    /** The fields in reading order, each checked as it is read. */
+    private static final FieldTable<ClipTextConfig> FIELDS = new FieldTable<>(ClipTextConfig.class,
+            Field.size("vocab_size", 49408),
+            Field.size("hidden_size", 512),
+            Field.size("intermediate_size", 2048),
+            Field.size("projection_dim", 512),
+            Field.size("num_hidden_layers", 12),
+            heads(8),
+            Field.size("max_position_embeddings", 77),
+            activation(),
+            Field.positive("layer_norm_eps", 1e-5),
+            Field.real("attention_dropout", 0.0),
+            Field.real("initializer_range", 0.02),
+            Field.real("initializer_factor", 1.0),
+            Field.integer("pad_token_id", 1),
+            Field.integer("bos_token_id", 49406),
+            Field.integer("eos_token_id", 49407));
 
     public ClipTextConfig {
         extras = extras == null ? ConfigReader.MAPPER.createObjectNode() : extras.deepCopy();
@@ -38,8 +46,7 @@ public record ClipTextConfig(
     }
 
     public static ClipTextConfig defaults() {
-        return new ClipTextConfig(49408, 512, 2048, 512, 12, 8, 77, "quick_gelu", 1e-5, 0.0, 0.02, 1.0,
-                1, 49406, 49407, null);
+        return from(new ConfigReader(MODEL_TYPE, ConfigReader.MAPPER.createObjectNode()));
     }
 
     public int headDim() {
@@ -51,56 +58,33 @@ public record ClipTextConfig(
     }
 
     public static ClipTextConfig from(ConfigReader r) {
-        ClipTextConfig d = defaults();
         r.requireOneOf("model_type", MODEL_TYPE);
-        int vocab = ConfigChecks.positiveInt(r, "vocab_size", d.vocabSize);
-        int hidden = ConfigChecks.positiveInt(r, "hidden_size", d.hiddenSize);
-        int inter = ConfigChecks.positiveInt(r, "intermediate_size", d.intermediateSize);
-        int proj = ConfigChecks.positiveInt(r, "projection_dim", d.projectionDim);
-        int layers = ConfigChecks.positiveInt(r, "num_hidden_layers", d.numHiddenLayers);
-        int heads = ConfigChecks.positiveInt(r, "num_attention_heads", d.numAttentionHeads);
-        if (hidden % heads != 0) {
-            throw r.error("num_attention_heads", "= " + heads + " does not divide `hidden_size` = " + hidden);
-        }
-        int positions = ConfigChecks.positiveInt(r, "max_position_embeddings", d.maxPositionEmbeddings);
-        r.requireOneOf("hidden_act", "quick_gelu", "gelu");
-        String act = r.getString("hidden_act", d.hiddenAct);
-        double eps = r.getDouble("layer_norm_eps", d.layerNormEps);
-        if (!(eps > 0)) {
-            throw r.error("layer_norm_eps", "must be a positive number, found " + eps);
-        }
-        double dropout = r.getDouble("attention_dropout", d.attentionDropout);
-        double range = r.getDouble("initializer_range", d.initializerRange);
-        double factor = r.getDouble("initializer_factor", d.initializerFactor);
-        int pad = r.getInt("pad_token_id", d.padTokenId);
-        int bos = r.getInt("bos_token_id", d.bosTokenId);
-        int eos = r.getInt("eos_token_id", d.eosTokenId);
-        return new ClipTextConfig(vocab, hidden, inter, proj, layers, heads, positions, act, eps, dropout, range,
-                factor, pad, bos, eos, r.extras());
+        Map<String, Object> values = FIELDS.read(r, false);
+        values.put("extras", r.extras());
+        return FIELDS.build(values);
     }
 
     public void save(Path file) {
         ObjectNode o = extras.deepCopy();
         if (!o.has("architectures")) {
-            o.set("architectures", ConfigWriter.strings(java.util.List.of("CLIPTextModel")));
+            o.set("architectures", Field.json(List.of("CLIPTextModel")));
         }
         o.put("model_type", MODEL_TYPE);
-        o.put("vocab_size", vocabSize);
-        o.put("hidden_size", hiddenSize);
-        o.put("intermediate_size", intermediateSize);
-        o.put("projection_dim", projectionDim);
-        o.put("num_hidden_layers", numHiddenLayers);
-        o.put("num_attention_heads", numAttentionHeads);
-        o.put("max_position_embeddings", maxPositionEmbeddings);
-        o.put("hidden_act", hiddenAct);
-        o.put("layer_norm_eps", layerNormEps);
-        o.put("attention_dropout", attentionDropout);
-        o.put("initializer_range", initializerRange);
-        o.put("initializer_factor", initializerFactor);
-        o.put("pad_token_id", padTokenId);
-        o.put("bos_token_id", bosTokenId);
-        o.put("eos_token_id", eosTokenId);
+        o.setAll(FIELDS.write(this));
         ConfigWriter.write(file, o);
     }
 
+    /** {@code num_attention_heads}: at least 1 and dividing {@code hidden_size} (read before it). */
+    static Field heads(int def) {
+        return Field.size("num_attention_heads", def).must((r, k, v, b) -> {
+            if ((int) b.get("hidden_size") % (int) v != 0) {
+                throw r.error(k, "= " + v + " does not divide `hidden_size` = " + b.get("hidden_size"));
+            }
+        });
+    }
+
+    /** The activations bkd's CLIP towers implement. */
+    static Field activation() {
+        return Field.oneOf("hidden_act", "quick_gelu", "quick_gelu", "gelu");
+    }
 }

@@ -9,8 +9,25 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int project
 
     public static final String MODEL_TYPE = "clip_vision_model";
 
+    /** The fields in reading order, each checked as it is read (the shared ones as in {@link ClipTextConfig}). */
+    private static final FieldTable<ClipVisionConfig> FIELDS = new FieldTable<>(ClipVisionConfig.class,
+            Field.size("hidden_size", 768),
+            Field.size("intermediate_size", 3072),
+            Field.size("projection_dim", 512),
+            Field.size("num_hidden_layers", 12),
+            ClipTextConfig.heads(12),
+            Field.size("num_channels", 3),
+            Field.size("image_size", 224),
+            Field.size("patch_size", 32).must((r, k, v, b) -> {
+                if ((int) b.get("image_size") % (int) v != 0) {
+                    throw r.error(k, "= " + v + " does not divide `image_size` = " + b.get("image_size"));
+                }
+            }),
+            ClipTextConfig.activation(),
+            Field.positive("layer_norm_eps", 1e-5));
+
     public static ClipVisionConfig defaults() {
-        return new ClipVisionConfig(768, 3072, 512, 12, 12, 3, 224, 32, "quick_gelu", 1e-5);
+        return from(new ConfigReader(MODEL_TYPE, ConfigReader.MAPPER.createObjectNode()));
     }
 
     /** Patches per side squared plus the class token. */
@@ -24,28 +41,7 @@ public record ClipVisionConfig(int hiddenSize, int intermediateSize, int project
     }
 
     public static ClipVisionConfig from(ConfigReader r) {
-        ClipVisionConfig d = defaults();
         r.requireOneOf("model_type", MODEL_TYPE);
-        int hidden = ConfigChecks.positiveInt(r, "hidden_size", d.hiddenSize);
-        int inter = ConfigChecks.positiveInt(r, "intermediate_size", d.intermediateSize);
-        int proj = ConfigChecks.positiveInt(r, "projection_dim", d.projectionDim);
-        int layers = ConfigChecks.positiveInt(r, "num_hidden_layers", d.numHiddenLayers);
-        int heads = ConfigChecks.positiveInt(r, "num_attention_heads", d.numAttentionHeads);
-        if (hidden % heads != 0) {
-            throw r.error("num_attention_heads", "= " + heads + " does not divide `hidden_size` = " + hidden);
-        }
-        int channels = ConfigChecks.positiveInt(r, "num_channels", d.numChannels);
-        int image = ConfigChecks.positiveInt(r, "image_size", d.imageSize);
-        int patch = ConfigChecks.positiveInt(r, "patch_size", d.patchSize);
-        if (image % patch != 0) {
-            throw r.error("patch_size", "= " + patch + " does not divide `image_size` = " + image);
-        }
-        r.requireOneOf("hidden_act", "quick_gelu", "gelu");
-        String act = r.getString("hidden_act", d.hiddenAct);
-        double eps = r.getDouble("layer_norm_eps", d.layerNormEps);
-        if (!(eps > 0)) {
-            throw r.error("layer_norm_eps", "must be a positive number, found " + eps);
-        }
-        return new ClipVisionConfig(hidden, inter, proj, layers, heads, channels, image, patch, act, eps);
+        return FIELDS.build(FIELDS.read(r, false));
     }
 }

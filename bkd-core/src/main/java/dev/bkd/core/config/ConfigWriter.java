@@ -2,7 +2,6 @@ package dev.bkd.core.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bkd.core.io.AtomicFiles;
 import java.io.IOException;
@@ -10,30 +9,34 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Writes config JSON the way diffusers / transformers do: one object, keys sorted, trailing newline. */
+/** Writes config JSON the way diffusers / transformers do: one object, pretty-printed, trailing newline. */
 public final class ConfigWriter {
     private ConfigWriter() {}
 
     /** Writes {@code node} (top-level keys sorted) to {@code file}, creating parent folders. */
     public static void write(Path file, ObjectNode node) {
-        Map<String, JsonNode> sorted = new TreeMap<>();
-        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            sorted.put(e.getKey(), e.getValue());
-        }
-        String text;
+        save(file, text(sorted(node)));
+    }
+
+    /** {@code node} with its top-level keys sorted, as diffusers' {@code to_json_string} writes them. */
+    static ObjectNode sorted(ObjectNode node) {
+        Map<String, JsonNode> keys = new TreeMap<>();
+        node.fields().forEachRemaining(e -> keys.put(e.getKey(), e.getValue()));
+        ObjectNode out = ConfigReader.MAPPER.createObjectNode();
+        keys.forEach(out::set);
+        return out;
+    }
+
+    /** The file text for {@code node}: the pretty-printed object and a newline. */
+    static String text(ObjectNode node) {
         try {
-            text = ConfigReader.MAPPER.writeValueAsString(sorted) + "\n";
+            return ConfigReader.MAPPER.writeValueAsString(node) + "\n";
         } catch (JsonProcessingException e) {
-            throw new ConfigException(ConfigReader.label(file) + ": cannot serialise: " + e.getOriginalMessage(), e);
+            throw new IllegalStateException("a JSON tree always serialises", e);
         }
-        save(file, text);
     }
 
     /**
@@ -50,32 +53,5 @@ public final class ConfigWriter {
         } catch (IOException e) {
             throw new ConfigException(ConfigReader.label(file) + ": cannot write: " + AtomicFiles.describe(e), e);
         }
-    }
-
-    public static ArrayNode ints(List<Integer> values) {
-        ArrayNode a = ConfigReader.MAPPER.createArrayNode();
-        values.forEach(a::add);
-        return a;
-    }
-
-    /** A JSON array of numbers. */
-    public static ArrayNode doubles(List<Double> values) {
-        ArrayNode a = ConfigReader.MAPPER.createArrayNode();
-        values.forEach(a::add);
-        return a;
-    }
-
-    /** A JSON array of booleans. */
-    public static ArrayNode bools(List<Boolean> values) {
-        ArrayNode a = ConfigReader.MAPPER.createArrayNode();
-        values.forEach(a::add);
-        return a;
-    }
-
-    /** A JSON array of strings. */
-    public static ArrayNode strings(List<String> values) {
-        ArrayNode a = ConfigReader.MAPPER.createArrayNode();
-        values.forEach(a::add);
-        return a;
     }
 }

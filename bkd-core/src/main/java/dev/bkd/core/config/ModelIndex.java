@@ -1,11 +1,9 @@
 package dev.bkd.core.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -48,15 +46,11 @@ public record ModelIndex(String className, Map<String, Component> components, Ob
             throw r.error("_class_name", "is missing: a model_index.json names its pipeline class");
         }
         Map<String, Component> comps = new LinkedHashMap<>();
-        Iterator<Map.Entry<String, JsonNode>> it = all.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String name = e.getKey();
-            if (name.startsWith("_") || !e.getValue().isArray()) {
-                continue;
+        all.fields().forEachRemaining(e -> {
+            if (!e.getKey().startsWith("_") && e.getValue().isArray()) {
+                comps.put(e.getKey(), component(r, e.getKey(), r.raw(e.getKey())));
             }
-            comps.put(name, component(r, name, r.raw(name)));
-        }
+        });
         return new ModelIndex(cls, comps, r.extras());
     }
 
@@ -77,17 +71,8 @@ public record ModelIndex(String className, Map<String, Component> components, Ob
     public void save(Path file) {
         ObjectNode out = extras.deepCopy();
         out.put("_class_name", className);
-        for (Map.Entry<String, Component> e : components.entrySet()) {
-            ArrayNode a = out.putArray(e.getKey());
-            Component c = e.getValue();
-            if (c.isDisabled()) {
-                a.addNull();
-                a.addNull();
-            } else {
-                a.add(c.library());
-                a.add(c.className());
-            }
-        }
+        // a disabled component's nulls are written as JSON nulls: [null, null]
+        components.forEach((name, c) -> out.putArray(name).add(c.library()).add(c.className()));
         ConfigWriter.write(file, out);
     }
 }

@@ -56,26 +56,27 @@ public record TokenizerConfig(
 
     /** Reads both files from {@code dir}; either may be missing (then its values are the defaults). */
     public static TokenizerConfig load(Path dir) {
-        Path configFile = dir.resolve(TOKENIZER_CONFIG);
-        Path mapFile = dir.resolve(SPECIAL_TOKENS_MAP);
-        ConfigReader cfg = Files.exists(configFile) ? ConfigReader.read(configFile) : null;
-        ConfigReader map = Files.exists(mapFile) ? ConfigReader.read(mapFile) : null;
+        ConfigReader cfg = readOrEmpty(dir.resolve(TOKENIZER_CONFIG));
+        ConfigReader map = readOrEmpty(dir.resolve(SPECIAL_TOKENS_MAP));
         TokenizerConfig d = defaults();
-        return new TokenizerConfig(
-                cfg == null ? null : cfg.getString("tokenizer_class", null),
+        return new TokenizerConfig(cfg.getString("tokenizer_class", null),
                 special(cfg, map, "bos_token", d.bosToken()),
                 special(cfg, map, "eos_token", d.eosToken()),
                 special(cfg, map, "pad_token", d.padToken()),
                 special(cfg, map, "unk_token", d.unkToken()),
-                cfg == null ? null : maxLength(cfg),
-                cfg == null ? List.of() : addedTokens(cfg),
-                cfg == null ? ConfigReader.MAPPER.createObjectNode() : cfg.extras());
+                maxLength(cfg), addedTokens(cfg), cfg.extras());
+    }
+
+    /** A missing file reads as an empty object: every value takes its default. */
+    private static ConfigReader readOrEmpty(Path file) {
+        return Files.exists(file) ? ConfigReader.read(file)
+                : new ConfigReader(file.getFileName().toString(), ConfigReader.MAPPER.createObjectNode());
     }
 
     /** special_tokens_map.json overrides tokenizer_config.json. */
     private static String special(ConfigReader cfg, ConfigReader map, String field, String def) {
-        String fromConfig = cfg == null ? null : tokenContent(cfg, field);
-        String fromMap = map == null ? null : tokenContent(map, field);
+        String fromConfig = tokenContent(cfg, field);
+        String fromMap = tokenContent(map, field);
         return fromMap != null ? fromMap : fromConfig != null ? fromConfig : def;
     }
 

@@ -1,10 +1,8 @@
 package dev.bkd.core.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bkd.core.config.Field.Check;
 import dev.bkd.core.config.UNetBlockType.Stage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,12 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * diffusers {@code UNet2DConditionModel} config ({@code unet/config.json}). Absent fields take the diffusers
@@ -28,40 +25,18 @@ import java.util.function.Function;
  * are kept in {@link #extras()} and written back. Derive modified copies with {@link #toBuilder()}.
  */
 public record UNet2DConditionConfig(
-        List<Integer> sampleSize,
-        int inChannels,
-        int outChannels,
-        boolean centerInputSample,
-        boolean flipSinToCos,
-        int freqShift,
-        List<UNetBlockType> downBlockTypes,
-        UNetBlockType midBlockType,
-        List<UNetBlockType> upBlockTypes,
-        List<Boolean> onlyCrossAttention,
-        List<Integer> blockOutChannels,
-        List<Integer> layersPerBlock,
-        int downsamplePadding,
-        double midBlockScaleFactor,
-        double dropout,
-        String actFn,
-        int normNumGroups,
-        double normEps,
-        List<Integer> crossAttentionDim,
-        List<Integer> transformerLayersPerBlock,
-        List<Integer> attentionHeadDim,
-        boolean useLinearProjection,
-        boolean upcastAttention,
-        Integer timeEmbeddingDim,
-        String timeEmbeddingActFn,
-        String timestepPostAct,
-        int convInKernel,
-        int convOutKernel,
-        ObjectNode extras) {
+        List<Integer> sampleSize, int inChannels, int outChannels, boolean centerInputSample, boolean flipSinToCos,
+        int freqShift, List<UNetBlockType> downBlockTypes, UNetBlockType midBlockType, List<UNetBlockType> upBlockTypes,
+        List<Boolean> onlyCrossAttention, List<Integer> blockOutChannels, List<Integer> layersPerBlock,
+        int downsamplePadding, double midBlockScaleFactor, double dropout, String actFn, int normNumGroups,
+        double normEps, List<Integer> crossAttentionDim, List<Integer> transformerLayersPerBlock,
+        List<Integer> attentionHeadDim, boolean useLinearProjection, boolean upcastAttention, Integer timeEmbeddingDim,
+        String timeEmbeddingActFn, String timestepPostAct, int convInKernel, int convOutKernel, ObjectNode extras) {
 
     public static final String CLASS_NAME = "UNet2DConditionModel";
     /** The diffusers version bkd's UNet is verified against (written when a config has none). */
     public static final String DIFFUSERS_VERSION = "0.40.0";
-    /** Label of configs built in code; {@link #from} swaps it for the file's label. */
+    /** The label errors name for configs built in code (defaults, builders) rather than read from a file. */
     private static final String SELF = "UNet2DConditionConfig";
     private static final List<String> ACTIVATIONS = List.of("silu", "swish", "gelu");
     private static final Map<String, String> PRESETS = Map.of(
@@ -81,42 +56,91 @@ public record UNet2DConditionConfig(
         extras = extras == null ? ConfigReader.MAPPER.createObjectNode() : extras.deepCopy();
     }
 
+    private static final Check AT_LEAST_ONE = Field.require((Integer v) -> v >= 1, "must be >= 1");
+    private static final Check ODD_KERNEL = Field.require((Integer k) -> k >= 1 && k % 2 != 0,
+            "must be a positive odd kernel size");
+
     /**
-     * Fields whose only supported value is diffusers' default (any other changes the model in ways bkd does not
-     * implement): rejected by name when a file sets another value, written with that value on save.
+     * The fields in reading order. Every check runs after every field is read, so a value of the wrong type is
+     * reported before one out of range; block counts are checked while reading (later checks index by block).
      */
-    private static final Map<String, Object> FIXED = fixed(
-            "class_embed_type", null,
-            "num_class_embeds", null,
+    private static final FieldTable<UNet2DConditionConfig> FIELDS = new FieldTable<>(UNet2DConditionConfig.class,
+            Field.of("_class_name", (r, k, b) -> {
+                if (r.has(k)) {
+                    r.requireOneOf(k, CLASS_NAME);
+                }
+                return null;
+            }).writes(v -> Field.json(CLASS_NAME)),
+            // only diffusers' default is implemented: any other value changes the model in ways bkd does not
+            Field.fixed("class_embed_type", null),
+            Field.fixed("num_class_embeds", null),
             // doubles every resnet's time-embedding width in diffusers even without a class embedding
-            "class_embeddings_concat", false,
-            "addition_embed_type", null,
-            "time_cond_proj_dim", null,
-            "encoder_hid_dim", null,
-            "encoder_hid_dim_type", null,
-            "dual_cross_attention", false,
-            "resnet_time_scale_shift", "default",
-            "attention_type", "default",
-            "time_embedding_type", "positional",
-            "cross_attention_norm", null,
-            "reverse_transformer_layers_per_block", null);
-
-    /** A per-block integer field: an int for every block or one entry per block (diffusers accepts both). */
-    private record PerBlock(String key, int def, Function<UNet2DConditionConfig, List<Integer>> get) {}
-
-    private static final List<PerBlock> PER_BLOCK = List.of(
-            new PerBlock("layers_per_block", 2, UNet2DConditionConfig::layersPerBlock),
-            new PerBlock("cross_attention_dim", 1280, UNet2DConditionConfig::crossAttentionDim),
-            new PerBlock("transformer_layers_per_block", 1, UNet2DConditionConfig::transformerLayersPerBlock),
-            new PerBlock("attention_head_dim", 8, UNet2DConditionConfig::attentionHeadDim));
-
-    private static Map<String, Object> fixed(Object... keyValues) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            m.put((String) keyValues[i], keyValues[i + 1]);
-        }
-        return Collections.unmodifiableMap(m);
-    }
+            Field.fixed("class_embeddings_concat", false),
+            Field.fixed("addition_embed_type", null),
+            Field.fixed("time_cond_proj_dim", null),
+            Field.fixed("encoder_hid_dim", null),
+            Field.fixed("encoder_hid_dim_type", null),
+            Field.fixed("dual_cross_attention", false),
+            Field.fixed("resnet_time_scale_shift", "default"),
+            Field.fixed("attention_type", "default"),
+            Field.fixed("time_embedding_type", "positional"),
+            Field.fixed("cross_attention_norm", null),
+            Field.fixed("reverse_transformer_layers_per_block", null),
+            Field.of("num_attention_heads", (r, k, b) -> {
+                if (r.has(k)) {
+                    throw r.error(k, "= " + r.raw(k) + " is not supported: diffusers' UNet2DConditionModel refuses"
+                            + " it too; the number of heads per block is given by `attention_head_dim`");
+                }
+                return null;
+            }),
+            Field.ints("block_out_channels", List.of(320, 640, 1280, 1280)).must(Field.each(AT_LEAST_ONE)),
+            blocks("down_block_types", Stage.DOWN,
+                    "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+            blocks("up_block_types", Stage.UP, "UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D",
+                    "CrossAttnUpBlock2D"),
+            Field.of("mid_block_type", UNet2DConditionConfig::midBlock),
+            Field.of("norm_num_groups", (r, k, b) -> {
+                if (r.raw(k) != null && r.raw(k).isNull()) {
+                    throw r.error(k, "= null (no GroupNorm) is not supported by bkd");
+                }
+                return r.getInt(k, 32);
+            }).must(AT_LEAST_ONE).must(Field.DIVIDES_CHANNELS),
+            Field.optionalInt("time_embedding_dim").must(AT_LEAST_ONE),
+            perBlock("layers_per_block", 2).must(Field.each(AT_LEAST_ONE)),
+            perBlock("cross_attention_dim", 1280).must(Field.each(AT_LEAST_ONE)),
+            flat(perBlock("transformer_layers_per_block", 1)).must(Field.each(AT_LEAST_ONE)),
+            perBlock("attention_head_dim", 8).must((r, k, v, b) -> {
+                List<Integer> channels = blockOutChannels(b);
+                for (int i = 0; i < channels.size(); i++) {
+                    int h = ((List<Integer>) v).get(i);
+                    int c = channels.get(i);
+                    if (h < 1 || h > c) {
+                        throw r.error(k, "entry " + i + " = " + h + " heads does not fit block_out_channels " + c
+                                + " (it is the number of heads, 1.." + c + ")");
+                    }
+                }
+            }),
+            Field.sampleSize(null, "integer"),
+            Field.integer("in_channels", 4).must(AT_LEAST_ONE),
+            Field.integer("out_channels", 4).must(AT_LEAST_ONE),
+            Field.bool("center_input_sample", false),
+            Field.bool("flip_sin_to_cos", true),
+            Field.integer("freq_shift", 0),
+            perBlock("only_cross_attention", false, JsonNode::isBoolean, JsonNode::isBoolean,
+                    "must be true/false or a list of them", JsonNode::asBoolean),
+            Field.integer("downsample_padding", 1).must(Field.require((Integer v) -> v >= 0, "must be >= 0")),
+            // diffusers writes the default as the int 1
+            Field.real("mid_block_scale_factor", 1).writes(v -> Field.json((double) v == Math.rint((double) v)
+                    && Math.abs((double) v) <= Integer.MAX_VALUE ? (Object) (int) (double) v : v)),
+            Field.real("dropout", 0.0),
+            Field.string("act_fn", "silu").must(activation(false)),
+            Field.positive("norm_eps", 1e-5),
+            Field.bool("use_linear_projection", false),
+            Field.bool("upcast_attention", false),
+            Field.string("time_embedding_act_fn", null).must(activation(true)),
+            Field.string("timestep_post_act", null).must(activation(true)),
+            Field.integer("conv_in_kernel", 3).must(ODD_KERNEL),
+            Field.integer("conv_out_kernel", 3).must(ODD_KERNEL));
 
     @Override
     public ObjectNode extras() {
@@ -175,363 +199,130 @@ public record UNet2DConditionConfig(
 
     /** Builds the config from a reader; every message names the reader's file and the field. */
     public static UNet2DConditionConfig from(ConfigReader r) {
-        if (r.has("_class_name")) {
-            r.requireOneOf("_class_name", CLASS_NAME);
+        Map<String, Object> values = FIELDS.read(r, true);
+        // a config without a diffusers version gets the one bkd is verified against: a save/read round trip is stable
+        ObjectNode extras = r.extras();
+        if (!extras.has("_diffusers_version")) {
+            extras.put("_diffusers_version", DIFFUSERS_VERSION);
         }
-        rejectUnsupported(r);
-        List<Integer> boc = ints(r, "block_out_channels", List.of(320, 640, 1280, 1280));
-        List<UNetBlockType> down = blocks(r, "down_block_types", Stage.DOWN, List.of("CrossAttnDownBlock2D",
-                "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"));
-        List<UNetBlockType> up = blocks(r, "up_block_types", Stage.UP, List.of("UpBlock2D", "CrossAttnUpBlock2D",
-                "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"));
-        UNetBlockType mid = midBlock(r);
-        int n = down.size();
-        if (up.size() != n) {
-            throw r.error("up_block_types", "has " + up.size() + " entries but `down_block_types` has " + n);
+        values.put("extras", extras);
+        return FIELDS.build(values);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Integer> blockOutChannels(Map<String, Object> before) {
+        return (List<Integer>) before.get("block_out_channels");
+    }
+
+    /** The number of blocks: entries of {@code down_block_types} (read before every per-block field). */
+    private static int blockCount(Map<String, Object> before) {
+        return ((List<?>) before.get("down_block_types")).size();
+    }
+
+    /** Fails unless a per-block list has one entry per down block. */
+    private static void count(ConfigReader r, String field, int have, Map<String, Object> before) {
+        if (have != blockCount(before)) {
+            throw r.error(field, "has " + have + " entries but `down_block_types` has " + blockCount(before));
         }
-        if (boc.size() != n) {
-            throw r.error("block_out_channels", "has " + boc.size() + " entries but `down_block_types` has " + n);
-        }
-        int normGroups = r.getInt("norm_num_groups", 32);
-        if (r.raw("norm_num_groups") != null && r.raw("norm_num_groups").isNull()) {
-            throw r.error("norm_num_groups", "= null (no GroupNorm) is not supported by bkd");
-        }
-        JsonNode tl = r.raw("transformer_layers_per_block");
-        if (tl != null && tl.isArray()) {
-            for (JsonNode e : tl) {
+    }
+
+    private static Field blocks(String key, Stage stage, String... def) {
+        return Field.of(key, (r, k, b) -> {
+            List<String> names = r.getStringList(k, List.of(def));
+            if (names.isEmpty()) {
+                throw r.error(k, "must not be empty");
+            }
+            List<UNetBlockType> out = new ArrayList<>();
+            for (int i = 0; i < names.size(); i++) {
+                UNetBlockType t = UNetBlockType.parse(names.get(i), stage);
+                if (t == null) {
+                    throw r.error(k, "entry " + i + " = \"" + names.get(i) + "\" is not supported by bkd (supported: "
+                            + String.join(", ", UNetBlockType.of(stage).stream().map(Enum::name).toList()) + ")");
+                }
+                out.add(t);
+            }
+            if (stage == Stage.UP) { // the block count is known: check the lists read so far against it
+                count(r, k, out.size(), b);
+                count(r, "block_out_channels", blockOutChannels(b).size(), b);
+            }
+            return out;
+        });
+    }
+
+    /** A per-block integer: an int for every block or one entry per block (diffusers accepts both). */
+    private static Field perBlock(String key, int def) {
+        return perBlock(key, def, JsonNode::isIntegralNumber, ConfigReader.IS_INT, "must be a list of integers",
+                JsonNode::asInt);
+    }
+
+    /** A per-block value: {@code one} value for every block, or a list of them ({@code each}) with one per block. */
+    private static Field perBlock(String key, Object def, Predicate<JsonNode> one, Predicate<JsonNode> each,
+            String must, Function<JsonNode, Object> as) {
+        return Field.of(key, (r, k, b) -> {
+            JsonNode v = r.raw(k);
+            if (v == null || v.isNull() || one.test(v)) {
+                return Collections.nCopies(blockCount(b), v == null || v.isNull() ? def : as.apply(v));
+            }
+            List<Object> out = r.getList(k, null, each, must, as);
+            count(r, k, out.size(), b);
+            return out;
+        }).writes(Field::collapsed);
+    }
+
+    /** Rejects diffusers' nested per-layer lists (SDXL-style asymmetric depths) before the per-block read. */
+    private static Field flat(Field f) {
+        return Field.of(f.key(), (r, k, b) -> {
+            JsonNode v = r.raw(k);
+            for (JsonNode e : v != null && v.isArray() ? v : List.<JsonNode>of()) {
                 if (e.isArray()) {
-                    throw r.error("transformer_layers_per_block", "holds nested lists (asymmetric per-layer depths):"
-                            + " not supported by bkd");
+                    throw r.error(k, "holds nested lists (asymmetric per-layer depths): not supported by bkd");
                 }
             }
-        }
-        Integer ted = r.getIntOrNull("time_embedding_dim");
-        Map<String, List<Integer>> pb = new LinkedHashMap<>();
-        for (PerBlock p : PER_BLOCK) {
-            pb.put(p.key(), box(r.getPerBlock(p.key(), p.def(), n, "down_block_types")));
-        }
-        UNet2DConditionConfig c;
-        try {
-            c = new UNet2DConditionConfig(sampleSize(r),
-                    r.getInt("in_channels", 4),
-                    r.getInt("out_channels", 4),
-                    r.getBool("center_input_sample", false),
-                    r.getBool("flip_sin_to_cos", true),
-                    r.getInt("freq_shift", 0),
-                    down, mid, up,
-                    onlyCross(r, n),
-                    boc,
-                    pb.get("layers_per_block"),
-                    r.getInt("downsample_padding", 1),
-                    r.getDouble("mid_block_scale_factor", 1),
-                    r.getDouble("dropout", 0.0),
-                    r.getString("act_fn", "silu"),
-                    normGroups,
-                    r.getDouble("norm_eps", 1e-5),
-                    pb.get("cross_attention_dim"),
-                    pb.get("transformer_layers_per_block"),
-                    pb.get("attention_head_dim"),
-                    r.getBool("use_linear_projection", false),
-                    r.getBool("upcast_attention", false),
-                    ted,
-                    r.getString("time_embedding_act_fn", null),
-                    r.getString("timestep_post_act", null),
-                    r.getInt("conv_in_kernel", 3),
-                    r.getInt("conv_out_kernel", 3),
-                    extras(r));
-            c.validate();
-        } catch (ConfigException e) {
-            String m = e.getMessage();
-            if (m.startsWith(SELF + ":") && !r.label().equals(SELF)) {
-                throw new ConfigException(r.label() + m.substring(SELF.length()), e);
-            }
-            throw e;
-        }
-        return c;
+            return f.reader().read(r, k, b);
+        }).writes(f.writer());
     }
 
-    /**
-     * Unread fields (incl. ones that cannot matter for the blocks bkd builds), kept verbatim; a config
-     * without a diffusers version gets the one bkd is verified against, so a save/read round trip is stable.
-     */
-    private static ObjectNode extras(ConfigReader r) {
-        ObjectNode ex = r.extras();
-        if (!ex.has("_diffusers_version")) {
-            ex.put("_diffusers_version", DIFFUSERS_VERSION);
-        }
-        return ex;
-    }
-
-    /** Fields diffusers reads that would change the maths; bkd implements only their default. */
-    private static void rejectUnsupported(ConfigReader r) {
-        FIXED.forEach((field, only) -> r.requireOneOf(field, only));
-        JsonNode nah = r.raw("num_attention_heads");
-        if (nah != null && !nah.isNull()) {
-            throw r.error("num_attention_heads", "= " + nah + " is not supported: diffusers' UNet2DConditionModel "
-                    + "refuses it too; the number of heads per block is given by `attention_head_dim`");
-        }
-    }
-
-    private static List<Integer> sampleSize(ConfigReader r) {
-        JsonNode v = r.raw("sample_size");
-        if (v == null || v.isNull()) {
-            return null;
-        }
-        if (v.isIntegralNumber()) {
-            return List.of(r.getInt("sample_size", 0));
-        }
-        List<Integer> s = ints(r, "sample_size", null);
-        if (s.size() != 2) {
-            throw r.error("sample_size", "must be an integer or [height, width], found " + v);
-        }
-        return s;
-    }
-
-    private static List<Integer> ints(ConfigReader r, String field, List<Integer> def) {
-        int[] d = def == null ? null : def.stream().mapToInt(Integer::intValue).toArray();
-        return box(r.getIntList(field, d));
-    }
-
-    private static List<Integer> box(int[] a) {
-        List<Integer> out = new ArrayList<>(a.length);
-        for (int v : a) {
-            out.add(v);
-        }
-        return out;
-    }
-
-    private static List<UNetBlockType> blocks(ConfigReader r, String field, Stage stage, List<String> def) {
-        List<UNetBlockType> out = new ArrayList<>();
-        List<String> names = r.getStringList(field, def);
-        if (names.isEmpty()) {
-            throw r.error(field, "must not be empty");
-        }
-        for (int i = 0; i < names.size(); i++) {
-            UNetBlockType t = UNetBlockType.parse(names.get(i), stage);
-            if (t == null) {
-                throw r.error(field, "entry " + i + " = \"" + names.get(i) + "\" is not supported by bkd (supported: "
-                        + String.join(", ", UNetBlockType.of(stage).stream().map(Enum::name).toList()) + ")");
-            }
-            out.add(t);
-        }
-        return out;
-    }
-
-    private static UNetBlockType midBlock(ConfigReader r) {
-        JsonNode v = r.raw("mid_block_type");
+    private static UNetBlockType midBlock(ConfigReader r, String key, Map<String, Object> before) {
+        JsonNode v = r.raw(key);
         if (v != null && v.isNull()) {
             return null; // explicitly no mid block (BK-SDM "tiny" students)
         }
-        String name = r.getString("mid_block_type", UNetBlockType.UNetMidBlock2DCrossAttn.name());
+        String name = r.getString(key, UNetBlockType.UNetMidBlock2DCrossAttn.name());
         UNetBlockType t = UNetBlockType.parse(name, Stage.MID);
         if (t == null) {
-            throw r.error("mid_block_type", "= \"" + name + "\" is not supported by bkd (supported: "
-                    + "UNetMidBlock2DCrossAttn, null)");
+            throw r.error(key, "= \"" + name + "\" is not supported by bkd (supported: UNetMidBlock2DCrossAttn, null)");
         }
         return t;
     }
 
-    private static List<Boolean> onlyCross(ConfigReader r, int n) {
-        JsonNode v = r.raw("only_cross_attention");
-        List<Boolean> out = new ArrayList<>();
-        if (v == null || v.isNull() || v.isBoolean()) {
-            boolean b = v != null && v.isBoolean() && v.asBoolean();
-            for (int i = 0; i < n; i++) {
-                out.add(b);
+    private static Check activation(boolean nullable) {
+        return (r, k, name, b) -> {
+            if (!(name == null && nullable) && !ACTIVATIONS.contains(name)) {
+                throw r.error(k, "= " + (name == null ? "null" : "\"" + name + "\"") + " is not supported by bkd"
+                        + " (supported: " + String.join(", ", ACTIVATIONS) + (nullable ? ", null" : "") + ")");
             }
-            return out;
-        }
-        if (!v.isArray()) {
-            throw r.error("only_cross_attention", "must be true/false or a list of them, found " + v);
-        }
-        for (JsonNode e : v) {
-            if (!e.isBoolean()) {
-                throw r.error("only_cross_attention", "must be true/false or a list of them, found element " + e);
-            }
-            out.add(e.asBoolean());
-        }
-        if (out.size() != n) {
-            throw r.error("only_cross_attention", "has " + out.size() + " entries but `down_block_types` has " + n);
-        }
-        return out;
-    }
-
-    // ------------------------------------------------------------------ validation
-
-    private static ConfigException bad(String field, String problem) {
-        return new ConfigException(SELF + ": field `" + field + "` " + problem);
-    }
-
-    /** Checks the fields against each other (block counts, channels and groups, heads); names the field. */
-    private void validate() {
-        List<Integer> boc = blockOutChannels;
-        List<UNetBlockType> down = downBlockTypes;
-        List<UNetBlockType> up = upBlockTypes;
-        UNetBlockType mid = midBlockType;
-        int groups = normNumGroups;
-        int n = boc.size();
-        if (n == 0) {
-            throw bad("block_out_channels", "must not be empty");
-        }
-        count("down_block_types", down.size(), n, "block_out_channels");
-        count("up_block_types", up.size(), n, "block_out_channels");
-        count("only_cross_attention", onlyCrossAttention.size(), n, "down_block_types");
-        for (PerBlock p : PER_BLOCK) {
-            count(p.key(), p.get().apply(this).size(), n, "down_block_types");
-        }
-        stage("down_block_types", down, Stage.DOWN);
-        stage("up_block_types", up, Stage.UP);
-        if (mid != null && mid.stage != Stage.MID) {
-            throw bad("mid_block_type", "= \"" + mid + "\" is not a mid block");
-        }
-        positive("in_channels", inChannels);
-        positive("out_channels", outChannels);
-        positive("norm_num_groups", groups);
-        if (!(normEps > 0)) {
-            throw bad("norm_eps", "must be a positive number, found " + normEps);
-        }
-        if (downsamplePadding < 0) {
-            throw bad("downsample_padding", "must be >= 0, found " + downsamplePadding);
-        }
-        for (int i = 0; i < n; i++) {
-            int c = boc.get(i);
-            positive("block_out_channels", c);
-            if (c % groups != 0) {
-                throw bad("norm_num_groups", "= " + groups + " does not divide block_out_channels entry " + c
-                        + " (GroupNorm needs channels divisible by groups)");
-            }
-            for (PerBlock p : PER_BLOCK.subList(0, 3)) { // heads: checked against the channels below
-                positive(p.key(), p.get().apply(this).get(i));
-            }
-            int h = attentionHeadDim.get(i);
-            if (h < 1 || h > c) {
-                throw bad("attention_head_dim", "entry " + i + " = " + h + " heads does not fit block_out_channels "
-                        + c + " (it is the number of heads, 1.." + c + ")");
-            }
-        }
-        activation("act_fn", actFn, false);
-        activation("time_embedding_act_fn", timeEmbeddingActFn, true);
-        activation("timestep_post_act", timestepPostAct, true);
-        if (timeEmbeddingDim != null) {
-            positive("time_embedding_dim", timeEmbeddingDim);
-        }
-        kernel("conv_in_kernel", convInKernel);
-        kernel("conv_out_kernel", convOutKernel);
-    }
-
-    private static void count(String field, int have, int want, String countField) {
-        if (have != want) {
-            throw bad(field, "has " + have + " entries but `" + countField + "` has " + want);
-        }
-    }
-
-    private static void stage(String field, List<UNetBlockType> types, Stage s) {
-        for (int i = 0; i < types.size(); i++) {
-            if (types.get(i).stage != s) {
-                throw bad(field, "entry " + i + " = \"" + types.get(i) + "\" is not a " + s.name().toLowerCase()
-                        + " block");
-            }
-        }
-    }
-
-    private static void positive(String field, int v) {
-        if (v < 1) {
-            throw bad(field, "must be >= 1, found " + v);
-        }
-    }
-
-    private static void kernel(String field, int k) {
-        if (k < 1 || k % 2 == 0) {
-            throw bad(field, "must be a positive odd kernel size, found " + k);
-        }
-    }
-
-    private static void activation(String field, String name, boolean nullable) {
-        if (name == null && nullable) {
-            return;
-        }
-        if (!ACTIVATIONS.contains(name)) {
-            throw bad(field, "= " + (name == null ? "null" : "\"" + name + "\"") + " is not supported by bkd (supported: "
-                    + String.join(", ", ACTIVATIONS) + (nullable ? ", null" : "") + ")");
-        }
+        };
     }
 
     // ------------------------------------------------------------------ writing
 
     /** The full diffusers config.json content: every field diffusers 0.40 writes, keys sorted, extras kept. */
     public ObjectNode toJson() {
-        JsonNodeFactory f = JsonNodeFactory.instance;
-        Map<String, JsonNode> m = new TreeMap<>();
-        Iterator<Map.Entry<String, JsonNode>> it = extras.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            m.put(e.getKey(), e.getValue().deepCopy());
+        ObjectNode o = extras.deepCopy();
+        if (!o.has("_diffusers_version")) {
+            o.put("_diffusers_version", DIFFUSERS_VERSION);
         }
-        m.put("_class_name", f.textNode(CLASS_NAME));
-        m.putIfAbsent("_diffusers_version", f.textNode(DIFFUSERS_VERSION));
-        FIXED.forEach((k, v) -> m.put(k, v == null ? f.nullNode() : ConfigReader.MAPPER.valueToTree(v)));
-        for (PerBlock p : PER_BLOCK) {
-            m.put(p.key(), perBlock(p.get().apply(this)));
-        }
-        m.put("act_fn", f.textNode(actFn));
-        m.put("block_out_channels", ConfigWriter.ints(blockOutChannels));
-        m.put("center_input_sample", f.booleanNode(centerInputSample));
-        m.put("conv_in_kernel", f.numberNode(convInKernel));
-        m.put("conv_out_kernel", f.numberNode(convOutKernel));
-        m.put("down_block_types", names(downBlockTypes));
-        m.put("downsample_padding", f.numberNode(downsamplePadding));
-        m.put("dropout", f.numberNode(dropout));
-        m.put("flip_sin_to_cos", f.booleanNode(flipSinToCos));
-        m.put("freq_shift", f.numberNode(freqShift));
-        m.put("in_channels", f.numberNode(inChannels));
-        m.put("mid_block_scale_factor", number(midBlockScaleFactor));
-        m.put("mid_block_type", midBlockType == null ? f.nullNode() : f.textNode(midBlockType.name()));
-        m.put("norm_eps", f.numberNode(normEps));
-        m.put("norm_num_groups", f.numberNode(normNumGroups));
-        m.put("num_attention_heads", f.nullNode());
-        m.put("only_cross_attention", onlyCrossAttention.stream().distinct().count() == 1
-                ? f.booleanNode(onlyCrossAttention.get(0))
-                : ConfigWriter.bools(onlyCrossAttention));
-        m.put("out_channels", f.numberNode(outChannels));
-        m.put("sample_size", sampleSize == null ? f.nullNode()
-                : sampleSize.size() == 1 ? f.numberNode(sampleSize.get(0)) : ConfigWriter.ints(sampleSize));
-        m.put("time_embedding_act_fn", timeEmbeddingActFn == null ? f.nullNode() : f.textNode(timeEmbeddingActFn));
-        m.put("time_embedding_dim", timeEmbeddingDim == null ? f.nullNode() : f.numberNode(timeEmbeddingDim));
-        m.put("timestep_post_act", timestepPostAct == null ? f.nullNode() : f.textNode(timestepPostAct));
-        m.put("up_block_types", names(upBlockTypes));
-        m.put("upcast_attention", f.booleanNode(upcastAttention));
-        m.put("use_linear_projection", f.booleanNode(useLinearProjection));
-        ObjectNode o = ConfigReader.MAPPER.createObjectNode();
-        m.forEach(o::set);
-        return o;
+        o.setAll(FIELDS.write(this));
+        return ConfigWriter.sorted(o);
     }
 
     public String toJsonString() {
-        try {
-            return ConfigReader.MAPPER.writeValueAsString(toJson()) + "\n";
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return ConfigWriter.text(toJson());
     }
 
     /** Writes {@link #toJsonString()} to {@code file} (via a temporary file, so a crash leaves no half file). */
     public void save(Path file) {
         ConfigWriter.save(file, toJsonString());
-    }
-
-    private static JsonNode number(double v) {
-        return v == Math.rint(v) && Math.abs(v) <= Integer.MAX_VALUE
-                ? JsonNodeFactory.instance.numberNode((int) v)
-                : JsonNodeFactory.instance.numberNode(v);
-    }
-
-    /** A plain int when every block has the same value (what diffusers' own configs do), else the list. */
-    private static JsonNode perBlock(List<Integer> v) {
-        return v.stream().distinct().count() == 1 ? JsonNodeFactory.instance.numberNode(v.get(0)) : ConfigWriter.ints(v);
-    }
-
-    private static ArrayNode names(List<UNetBlockType> v) {
-        return ConfigWriter.strings(v.stream().map(Enum::name).toList());
     }
 
     // ------------------------------------------------------------------ derivation
@@ -564,71 +355,27 @@ public record UNet2DConditionConfig(
             return this;
         }
 
-        public Builder blockOutChannels(int... v) {
-            return set("block_out_channels", v);
-        }
-
-        public Builder downBlockTypes(UNetBlockType... v) {
-            return set("down_block_types", List.of(v).stream().map(Enum::name).toList());
-        }
-
-        public Builder upBlockTypes(UNetBlockType... v) {
-            return set("up_block_types", List.of(v).stream().map(Enum::name).toList());
-        }
-
+        // one line each: every setter only names the field; the checks are the file's (see build)
+        public Builder blockOutChannels(int... v) { return set("block_out_channels", v); }
+        public Builder downBlockTypes(UNetBlockType... v) { return set("down_block_types", v); }
+        public Builder upBlockTypes(UNetBlockType... v) { return set("up_block_types", v); }
         /** null removes the mid block. */
-        public Builder midBlockType(UNetBlockType v) {
-            return set("mid_block_type", v == null ? null : v.name());
-        }
-
-        public Builder layersPerBlock(int... v) {
-            return perBlock("layers_per_block", v);
-        }
-
+        public Builder midBlockType(UNetBlockType v) { return set("mid_block_type", v); }
+        public Builder layersPerBlock(int... v) { return perBlock("layers_per_block", v); }
         /** Number of heads per block (diffusers' name). */
-        public Builder attentionHeadDim(int... v) {
-            return perBlock("attention_head_dim", v);
-        }
-
-        public Builder crossAttentionDim(int... v) {
-            return perBlock("cross_attention_dim", v);
-        }
-
-        public Builder transformerLayersPerBlock(int... v) {
-            return perBlock("transformer_layers_per_block", v);
-        }
-
+        public Builder attentionHeadDim(int... v) { return perBlock("attention_head_dim", v); }
+        public Builder crossAttentionDim(int... v) { return perBlock("cross_attention_dim", v); }
+        public Builder transformerLayersPerBlock(int... v) { return perBlock("transformer_layers_per_block", v); }
         public Builder onlyCrossAttention(boolean... v) {
             return v.length == 1 ? set("only_cross_attention", v[0]) : set("only_cross_attention", v);
         }
-
-        public Builder useLinearProjection(boolean v) {
-            return set("use_linear_projection", v);
-        }
-
-        public Builder upcastAttention(boolean v) {
-            return set("upcast_attention", v);
-        }
-
-        public Builder inChannels(int v) {
-            return set("in_channels", v);
-        }
-
-        public Builder outChannels(int v) {
-            return set("out_channels", v);
-        }
-
-        public Builder normNumGroups(int v) {
-            return set("norm_num_groups", v);
-        }
-
-        public Builder sampleSize(int v) {
-            return set("sample_size", v);
-        }
-
-        public Builder centerInputSample(boolean v) {
-            return set("center_input_sample", v);
-        }
+        public Builder useLinearProjection(boolean v) { return set("use_linear_projection", v); }
+        public Builder upcastAttention(boolean v) { return set("upcast_attention", v); }
+        public Builder inChannels(int v) { return set("in_channels", v); }
+        public Builder outChannels(int v) { return set("out_channels", v); }
+        public Builder normNumGroups(int v) { return set("norm_num_groups", v); }
+        public Builder sampleSize(int v) { return set("sample_size", v); }
+        public Builder centerInputSample(boolean v) { return set("center_input_sample", v); }
 
         private Builder perBlock(String field, int[] v) {
             return v.length == 1 ? set(field, v[0]) : set(field, v);
