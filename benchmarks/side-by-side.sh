@@ -5,7 +5,7 @@
 # warm-up, then --steps timed runs; the summary pools the timed runs per side (fastest, median) and takes the
 # median peak RSS.
 #
-#   benchmarks/side-by-side.sh [OUT_DIR] [ROUNDS] [STEPS]
+#   [CASES="fwd512 kd256"] [THREADS=N] benchmarks/side-by-side.sh [OUT_DIR] [ROUNDS] [STEPS]
 #
 # Needs a python3 with torch and diffusers importable: PYTHON (default /usr/bin/python3) and PYTHONPATH as set by
 # the caller (BENCHMARKS.md says how the environment for the published tables was made).
@@ -21,7 +21,7 @@ mkdir -p "$out"
 "$py" -c "import torch, diffusers" || { echo "side-by-side: $py cannot import torch and diffusers" >&2; exit 2; }
 ./bkd --version >/dev/null # builds the CLI first, outside the timed runs
 for r in $(seq 1 "$rounds"); do
-  for case in fwd512 kd256; do
+  for case in ${CASES:-fwd512 kd256}; do
     if [ "$case" = fwd512 ]; then
       bkd_args=(--size 512 --no-train --variants teacher); py_args=(--variant teacher --size 512)
     else

@@ -54,6 +54,44 @@ public final class DjlOps {
     }
 
     /**
+     * Same contract as {@link Ops#adamw}, with DJL's ops; temporaries (scalars included: DJL's Number overloads wrap
+     * a Java buffer that autograd-enabled code must not see, see Scalars) live in a scope freed before returning.
+     */
+    public static void adamw(NDArray p, NDArray g, NDArray expAvg, NDArray expAvgSq, AdamWStep s) {
+        try (NDManager scope = p.getManager().newSubManager()) {
+            if (s.weightDecay() != 0) {
+                p.muli(scalar(scope, 1 - s.lr() * s.weightDecay()));
+            }
+            lerp(expAvg, g, 1 - s.beta1(), scope);
+            expAvgSq.muli(scalar(scope, s.beta2())).addi(tmp(g.mul(scalar(scope, 1 - s.beta2())), scope).muli(g));
+            NDArray denom = tmp(expAvgSq.sqrt(), scope).divi(scalar(scope, s.biasCorrection2Sqrt()))
+                    .addi(scalar(scope, s.eps()));
+            p.addi(tmp(expAvg.mul(scalar(scope, -s.stepSize())), scope).divi(denom));
+        }
+    }
+
+    /** torch.lerp_ in its two numerically different branches: {@code a += w * (b - a)} in place. */
+    private static void lerp(NDArray a, NDArray b, double w, NDManager scope) {
+        NDArray diff = tmp(b.sub(a), scope);
+        if (w < 0.5) {
+            a.addi(diff.muli(scalar(scope, w)));
+        } else {
+            tmp(b.sub(diff.muli(scalar(scope, 1 - w))), scope).copyTo(a);
+        }
+    }
+
+    /** A float32 scalar in {@code scope} (libtorch computes a float tensor's scalar operand in float too). */
+    private static NDArray scalar(NDManager scope, double v) {
+        return scope.create((float) v);
+    }
+
+    /** Temporaries land in the operand's manager; move them to the scope so they are freed. */
+    private static NDArray tmp(NDArray a, NDManager scope) {
+        a.attach(scope);
+        return a;
+    }
+
+    /**
      * Same contract as {@link Ops#attention(NDArray, NDArray, NDArray, NDArray, boolean, double)}. Queries
      * are processed in chunks so at most {@link #SCORE_BUDGET} scores exist at a time (in inference;
      * under autograd the graph keeps each chunk's softmax for the backward pass, as any attention must).

@@ -86,6 +86,22 @@ public final class Ops {
     }
 
     /**
+     * torch.optim.AdamW's update of one parameter {@code p} with gradient {@code g}, in place on {@code p} and its
+     * moments {@code expAvg}, {@code expAvgSq}: decoupled weight decay, the moments' lerp/addcmul, the bias-corrected
+     * denominator with eps after the square root. Call without autograd. On the TorchScript backend these are
+     * torch's own statements and kernels (bit-equal to torch, and fewer passes over memory: the KD step's AdamW took
+     * 3.8 s through DJL's ops against torch's 2.3 s for a BK-tiny student); the pure-DJL backend computes the same
+     * maths with DJL's ops.
+     */
+    public static void adamw(NDArray p, NDArray g, NDArray expAvg, NDArray expAvgSq, AdamWStep s) {
+        if (backend(p) == Backend.TORCH) {
+            TorchScriptOps.adamw(p, g, expAvg, expAvgSq, s);
+        } else {
+            DjlOps.adamw(p, g, expAvg, expAvgSq, s);
+        }
+    }
+
+    /**
      * Whether {@link #cast} keeps the autograd graph for arrays like {@code a}; when false, the reason (the
      * TorchScript module's failure, or the -D{@value #BACKEND_PROPERTY}=djl choice), else null.
      */

@@ -65,6 +65,13 @@ public final class TorchScriptOps {
         return ModuleInvoker.call(module(x), OpsScript.CAST, (PtNDManager) x.getManager(), x, scalarType(dtype));
     }
 
+    /** Same contract as {@link Ops#adamw}: torch's own single-tensor AdamW statements. */
+    public static void adamw(NDArray p, NDArray g, NDArray expAvg, NDArray expAvgSq, AdamWStep s) {
+        // the method returns p itself: close only the extra handle to it
+        ModuleInvoker.call(module(p), OpsScript.ADAMW, (PtNDManager) p.getManager(), p, g, expAvg, expAvgSq, s.lr(),
+                s.weightDecay(), s.beta1(), s.beta2(), s.eps(), s.stepSize(), s.biasCorrection2Sqrt()).close();
+    }
+
     /** torch's ScalarType code of a floating {@code dtype} (c10/core/ScalarType.h), as TorchScript passes dtypes. */
     static long scalarType(DataType dtype) {
         switch (dtype) {

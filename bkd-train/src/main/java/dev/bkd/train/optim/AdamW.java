@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.bkd.core.config.ConfigException;
 import dev.bkd.core.djl.Autograd;
+import dev.bkd.core.ops.AdamWStep;
+import dev.bkd.core.ops.Ops;
 import dev.bkd.core.weights.StateDict;
 import dev.bkd.train.TrainStateException;
 import java.util.ArrayList;
@@ -97,17 +99,16 @@ public final class AdamW implements AutoCloseable {
             for (Map.Entry<String, NDArray> e : params.entrySet()) {
                 NDArray g = grads.get(e.getKey());
                 if (g != null) {
-                    // one scope per parameter: a step-wide scope kept every parameter's temporaries (about three
-                    // copies of the model) alive until the last update, 2.5 GB of peak for a BK-tiny student
-                    try (NDManager scope = manager.newSubManager()) {
-                        update(e.getKey(), e.getValue(), g, lr, scope);
-                    }
+                    // in place, parameter by parameter (Ops.adamw frees any temporaries before returning): a
+                    // step-wide scope kept every parameter's temporaries (about three copies of the model) alive
+                    // until the last update, 2.5 GB of peak for a BK-tiny student
+                    update(e.getKey(), e.getValue(), g, lr);
                 }
             }
         }
     }
 
-    private void update(String name, NDArray p, NDArray g, double lr, NDManager scope) {
+    private void update(String name, NDArray p, NDArray g, double lr) {
         if (!g.getShape().equals(p.getShape())) {
             throw new IllegalArgumentException("gradient of `" + name + "` has shape " + g.getShape()
                     + ", the parameter " + p.getShape());
@@ -118,38 +119,14 @@ public final class AdamW implements AutoCloseable {
                     + " but the parameter is " + p.getShape() + ": the optimizer state belongs to another model");
         }
         s.step++;
-        double b1 = config.beta1();
-        double b2 = config.beta2();
-        if (config.weightDecay() != 0) {
-            p.muli(1 - lr * config.weightDecay());
-        }
-        lerp(s.expAvg, g, 1 - b1, scope);
-        s.expAvgSq.muli(b2).addi(tmp(g.mul(1 - b2), scope).muli(g));
-        double biasCorrection1 = 1 - Math.pow(b1, s.step);
-        double biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(b2, s.step));
-        double stepSize = lr / biasCorrection1;
-        NDArray denom = tmp(s.expAvgSq.sqrt(), scope).divi(biasCorrection2Sqrt).addi(config.eps());
-        p.addi(tmp(s.expAvg.mul(-stepSize), scope).divi(denom));
-    }
-
-    /** torch.lerp_ in its two numerically different branches: {@code a += w * (b - a)} in place. */
-    private static void lerp(NDArray a, NDArray b, double w, NDManager scope) {
-        NDArray diff = tmp(b.sub(a), scope);
-        if (w < 0.5) {
-            a.addi(diff.muli(w));
-        } else {
-            tmp(b.sub(diff.muli(1 - w)), scope).copyTo(a);
-        }
+        double stepSize = lr / (1 - Math.pow(config.beta1(), s.step));
+        double biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(config.beta2(), s.step));
+        Ops.adamw(p, g, s.expAvg, s.expAvgSq, new AdamWStep(lr, config.weightDecay(), config.beta1(), config.beta2(),
+                config.eps(), stepSize, biasCorrection2Sqrt));
     }
 
     private NDArray zeros(NDArray like) {
         return manager.zeros(like.getShape(), like.getDataType(), like.getDevice());
-    }
-
-    /** Temporaries land in the operand's manager; move them to the step scope so they are freed. */
-    private static NDArray tmp(NDArray a, NDManager scope) {
-        a.attach(scope);
-        return a;
     }
 
     /** Number of steps taken for {@code name} (0 when it never had a gradient). */
