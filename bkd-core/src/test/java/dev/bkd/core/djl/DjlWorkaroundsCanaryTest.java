@@ -40,14 +40,7 @@ class DjlWorkaroundsCanaryTest {
     @Test
     void javaWrittenTorchScriptLoadsAndGradientsFlowThroughIt() {
         try (PtNDManager m = (PtNDManager) Engine.getEngine("PyTorch").newBaseManager()) {
-            PtSymbolBlock module;
-            try {
-                module = JniUtils.loadModule(m, new ByteArrayInputStream(
-                        TorchScriptArchive.write("ops", OpsScript.CLASS, OpsScript.source())), true, false);
-            } catch (IOException | RuntimeException e) {
-                throw new AssertionError(CANARY + "libtorch no longer loads the archive TorchScriptArchive/PickleWriter"
-                        + " write (compare with what the new torch.jit.save writes: version, data.pkl): " + e, e);
-            }
+            PtSymbolBlock module = loadOps(m);
             NDArray x = m.randomNormal(new Shape(2, 4, 3, 3));
             NDArray w = m.ones(new Shape(4));
             NDArray b = m.zeros(new Shape(4));
@@ -68,13 +61,7 @@ class DjlWorkaroundsCanaryTest {
     @Test
     void theTorchScriptCastKeepsGradientsWhereToTypeCutsThem() {
         try (PtNDManager m = (PtNDManager) Engine.getEngine("PyTorch").newBaseManager()) {
-            PtSymbolBlock module;
-            try {
-                module = JniUtils.loadModule(m, new ByteArrayInputStream(
-                        TorchScriptArchive.write("ops", OpsScript.CLASS, OpsScript.source())), true, false);
-            } catch (IOException | RuntimeException e) {
-                throw new AssertionError(CANARY + "the ops archive with the cast method no longer loads: " + e, e);
-            }
+            PtSymbolBlock module = loadOps(m);
             NDArray x = m.create(new float[] {0.5f, -2f, 3f});
             NDArray w = m.create(new float[] {4f, 0.25f, -1f});
             x.setRequiresGradient(true);
@@ -146,6 +133,17 @@ class DjlWorkaroundsCanaryTest {
                 }
                 assertTrue(JniUtils.isGradMode(), CANARY + "Autograd.noGrad did not restore grad mode on close");
             }
+        }
+    }
+
+    /** The Java-written ops module, loaded by libtorch, or a failure that says what to compare after an upgrade. */
+    private static PtSymbolBlock loadOps(PtNDManager m) {
+        try {
+            return JniUtils.loadModule(m, new ByteArrayInputStream(
+                    TorchScriptArchive.write("ops", OpsScript.CLASS, OpsScript.source())), true, false);
+        } catch (IOException | RuntimeException e) {
+            throw new AssertionError(CANARY + "libtorch no longer loads the archive TorchScriptArchive/PickleWriter"
+                    + " write (compare with what the new torch.jit.save writes: version, data.pkl): " + e, e);
         }
     }
 }
