@@ -105,42 +105,39 @@ def main():
     cfg = config(a.variant)
     out = {"side": "pytorch", "torch": torch.__version__, "variant": a.variant, "size": a.size, "batch": a.batch,
            "threads": torch.get_num_threads(), "parameters": params, "load_before": os.getloadavg()[0]}
-    reset_peak_rss()
-    if not a.no_forward:
-        runs = []
-        for i in range(a.steps + 1):
-            x, ctx = inputs(cfg, a.size, a.batch, a.tokens)
-            with torch.no_grad():
-                s = time.perf_counter()
-                model(x, 500, ctx).sample.numpy()
-                t = time.perf_counter() - s
-            if i > 0:
-                runs.append(t)
-        out["forward"] = timing(runs)
-        out["forward_peak_rss_bytes"] = peak_rss()
-        print(f"forward {a.size} px: median {out['forward']['median_s']:.3f} s (fastest {out['forward']['min_s']:.3f}),"
-              f" peak RSS {out['forward_peak_rss_bytes'] / 1e9:.2f} GB", flush=True)
-    if teacher is not None:
+
+    def forward(x, ctx):
+        with torch.no_grad():
+            model(x, 500, ctx).sample.numpy()
+
+    def kd_step(x, ctx):
+        with torch.no_grad():
+            target = teacher(x, 500, ctx).sample
+        torch.nn.functional.mse_loss(model(x, 500, ctx).sample, target).backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    def measure(name, rss_key, label, step):
+        """One warm-up, then --steps timed runs of step on fresh inputs; the peak RSS since the counter was reset."""
         reset_peak_rss()
-        model.train()
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
         runs = []
         for i in range(a.steps + 1):
             x, ctx = inputs(cfg, a.size, a.batch, a.tokens)
             s = time.perf_counter()
-            with torch.no_grad():
-                target = teacher(x, 500, ctx).sample
-            loss = torch.nn.functional.mse_loss(model(x, 500, ctx).sample, target)
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            t = time.perf_counter() - s
+            step(x, ctx)
             if i > 0:
-                runs.append(t)
-        out["kd_step"] = timing(runs)
-        out["kd_peak_rss_bytes"] = peak_rss()
-        print(f"KD step {a.size} px: median {out['kd_step']['median_s']:.3f} s (fastest {out['kd_step']['min_s']:.3f}),"
-              f" peak RSS {out['kd_peak_rss_bytes'] / 1e9:.2f} GB", flush=True)
+                runs.append(time.perf_counter() - s)
+        out[name] = timing(runs)
+        out[rss_key] = peak_rss()
+        print(f"{label} {a.size} px: median {out[name]['median_s']:.3f} s (fastest {out[name]['min_s']:.3f}),"
+              f" peak RSS {out[rss_key] / 1e9:.2f} GB", flush=True)
+
+    if not a.no_forward:
+        measure("forward", "forward_peak_rss_bytes", "forward", forward)
+    if teacher is not None:
+        model.train()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
+        measure("kd_step", "kd_peak_rss_bytes", "KD step", kd_step)
     out["load_after"] = os.getloadavg()[0]
     if a.json:
         with open(a.json, "w") as f:

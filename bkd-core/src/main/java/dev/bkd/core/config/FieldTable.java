@@ -20,14 +20,18 @@ import java.util.Map;
 final class FieldTable<C extends Record> {
     private final List<Field> rows;
     private final RecordComponent[] components;
+    /** Each component's snake-case key, in constructor order. */
+    private final String[] keys;
     private final Constructor<C> constructor;
     private final Map<String, Method> accessors = new LinkedHashMap<>();
 
     FieldTable(Class<C> type, Field... rows) {
         this.rows = List.of(rows);
         this.components = type.getRecordComponents();
-        for (RecordComponent c : components) {
-            accessors.put(snake(c.getName()), c.getAccessor());
+        this.keys = new String[components.length];
+        for (int i = 0; i < components.length; i++) {
+            keys[i] = snake(components[i].getName());
+            accessors.put(keys[i], components[i].getAccessor());
         }
         constructor = reflect(() -> type.getDeclaredConstructor(
                 Arrays.stream(components).map(RecordComponent::getType).toArray(Class<?>[]::new)));
@@ -62,11 +66,10 @@ final class FieldTable<C extends Record> {
     C build(Map<String, Object> values) {
         Object[] args = new Object[components.length];
         for (int i = 0; i < args.length; i++) {
-            String key = snake(components[i].getName());
-            if (!values.containsKey(key)) {
-                throw new IllegalStateException(constructor.getName() + ": no value for component " + key);
+            if (!values.containsKey(keys[i])) {
+                throw new IllegalStateException(constructor.getName() + ": no value for component " + keys[i]);
             }
-            args[i] = values.get(key);
+            args[i] = values.get(keys[i]);
         }
         return reflect(() -> constructor.newInstance(args));
     }

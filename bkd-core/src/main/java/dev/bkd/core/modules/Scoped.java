@@ -33,7 +33,7 @@ public final class Scoped {
      */
     public static <T> T keepAll(Supplier<T> step, Function<T, List<NDArray>> results) {
         Taps taps = Taps.active();
-        Set<NDArray> tappedBefore = identitySet(taps == null ? List.of() : taps.recorded().values());
+        Set<NDArray> tappedBefore = taps == null ? null : identitySet(taps.recorded().values());
         T out;
         List<NDArray> kept;
         try (NDScope scope = new NDScope()) {
